@@ -1,0 +1,158 @@
+"""The one error catalogue.
+
+Every failure the engine, the CLI or the local API reports has a stable ``code`` listed
+here, with its HTTP status, a short title, what usually causes it and how to fix it.
+Problem responses, the ``/errors`` pages and the CLI's one-line errors are all rendered
+from this table; nothing else spells an error out.
+
+Raise ``SimioError(code, detail)``; ``detail`` says what is wrong with *this* input.
+``SimioError`` subclasses ``ValueError`` so callers that catch the builtin still work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    code: str
+    status: int
+    title: str
+    cause: str
+    fix: str
+    retryable: bool = False
+
+    @property
+    def http_title(self) -> str:
+        return HTTPStatus(self.status).phrase
+
+
+_SPECS = [
+    # --- contract codes (the Simulacra Headless API) -------------------------------------
+    ErrorSpec("simio_invalid_field", 400, "Invalid field",
+              "A request field is missing, has the wrong type, or is out of range.",
+              "Correct the named field as the detail says and send the request again."),
+    ErrorSpec("simio_unsupported_content_type", 415, "Unsupported content type",
+              "The request body was sent with a Content-Type this endpoint does not accept.",
+              "Send JSON with `Content-Type: application/json`; dataset uploads use "
+              "multipart/form-data."),
+    ErrorSpec("simio_file_too_large", 413, "Seed file too large",
+              "The uploaded seed file exceeds the per-request size cap.",
+              "Upload a smaller file (sample rows or drop columns), or ask the operator to "
+              "raise the cap."),
+    ErrorSpec("simio_idempotency_conflict", 409, "Idempotency key conflict",
+              "The Idempotency-Key was already used with a different request body, or a "
+              "request with this key is still in flight.",
+              "Reuse a key only to retry the identical request; use a new key for new work. "
+              "If the first request is still running, wait and retry."),
+    ErrorSpec("simio_dataset_not_found", 404, "Dataset not found",
+              "No dataset with this id is visible to your tenant: it never existed, it "
+              "expired, it was deleted, or it belongs to another tenant.",
+              "Check the dataset_id (a JSON string, not a list) and that it has not expired."),
+    ErrorSpec("simio_generation_not_found", 404, "Generation not found",
+              "No generation with this id is visible to your tenant, or its artifact expired.",
+              "Check the generation_id; create a new generation if it expired."),
+    ErrorSpec("simio_job_not_found", 404, "Job not found",
+              "No job with this id is visible to your tenant, or it expired.",
+              "Check the job_id returned by the 202 response."),
+    ErrorSpec("simio_signup_not_found", 404, "Signup request not found",
+              "No signup request has this id.",
+              "Use the request_id returned by POST /v1/signup verbatim."),
+    ErrorSpec("simio_credential_claim_not_found", 404, "Credential claim not found",
+              "The claim token is unknown, expired, or was already redeemed.",
+              "Claim tokens are one-time: request a rotation to get a new one."),
+    ErrorSpec("simio_rotation_request_not_found", 404, "Rotation request not found",
+              "No credential rotation request with this id is visible to your tenant.",
+              "Use the rotation_request_id returned when you filed the request."),
+    ErrorSpec("simio_extend_cap_exceeded", 409, "Retention extension cap exceeded",
+              "Extending would keep the dataset longer than the 7-day continuous maximum.",
+              "Extend by less, or upload the seed again to start a new retention window."),
+    ErrorSpec("simio_per_request_cap_exceeded", 413, "Per-request row cap exceeded",
+              "row_count is larger than the per-request cap.",
+              "Request at most the cap and split larger jobs into several generations."),
+    ErrorSpec("simio_quota_exhausted", 402, "Row quota exhausted",
+              "The tenant's lifetime row quota does not cover this request.",
+              "Request fewer rows, or ask the operator to raise the tenant's quota."),
+    ErrorSpec("simio_unknown_condition_column", 400, "Unknown condition column",
+              "A column named in `conditions` is not in the dataset's cleaned schema.",
+              "GET /v1/datasets/{dataset_id}/schema and use the returned column names; "
+              "cleaning may have renamed or dropped columns."),
+    # --- engine codes: reading seed files ----------------------------------------------
+    ErrorSpec("simio_empty_file", 400, "Empty seed file",
+              "The seed file has no bytes, or nothing but whitespace.",
+              "Upload a file with a header row and at least one data row."),
+    ErrorSpec("simio_no_data_rows", 400, "Seed file has no data rows",
+              "The seed file has column headers but no data rows.",
+              "Upload a file with at least one data row under the header."),
+    ErrorSpec("simio_unsupported_file_format", 400, "Unsupported seed file format",
+              "The file is not CSV/TSV, Parquet, Excel (.xlsx) or SPSS (.sav) content.",
+              "Export the table as CSV, Parquet, .xlsx or .sav and upload that."),
+    ErrorSpec("simio_unreadable_file", 400, "Seed file could not be read",
+              "The file looks like a supported format but is corrupt, truncated or "
+              "inconsistent (for example rows with more fields than the header).",
+              "Re-export the file from its source program and upload it again."),
+    ErrorSpec("simio_no_usable_columns", 400, "No usable columns",
+              "After cleaning, no column is left that the model can learn from.",
+              "Check the cleaning summary's dropped_columns; upload a table with at least "
+              "one categorical or numeric column that varies."),
+    # --- engine codes: models -------------------------------------------------------------
+    ErrorSpec("simio_invalid_model_file", 400, "Invalid model file",
+              "The model file is not a simio model, was truncated, altered after saving, "
+              "or was written by an incompatible version.",
+              "Train the model again from the seed; never edit model files by hand."),
+    # --- engine codes: scenario conditions ------------------------------------------------
+    ErrorSpec("simio_unknown_condition_level", 400, "Unknown condition level",
+              "A level named in `conditions.categorical` is not a level of that column in "
+              "the cleaned schema.",
+              "GET /v1/datasets/{dataset_id}/schema and use the returned `levels`; rare "
+              "levels may have been removed by cleaning."),
+    ErrorSpec("simio_condition_column_excluded", 400, "Column cannot be conditioned",
+              "The column is in the schema with `conditioning_excluded: true` (free text or "
+              "high-cardinality), so it cannot appear in `conditions`.",
+              "Remove the column from `conditions`; it is still generated."),
+    ErrorSpec("simio_condition_type_mismatch", 400, "Condition kind does not match column type",
+              "A categorical column was given a numeric range, or a numeric column was given "
+              "target shares.",
+              "Put categorical columns under `conditions.categorical` and numeric columns "
+              "under `conditions.numeric`, as the schema's `type` says."),
+    ErrorSpec("simio_invalid_share", 400, "Invalid target share",
+              "A target share is negative, not a number, or the shares of a column sum to "
+              "more than 1.",
+              "Give each share as a fraction between 0 and 1 (0.55, not 55) with the shares of "
+              "a column summing to at most 1."),
+    ErrorSpec("simio_invalid_range", 400, "Invalid numeric range",
+              "A numeric range is missing `min` or `max`, a bound is not a finite number, or "
+              "`min` is greater than `max`.",
+              "Send both `min` and `max` as finite numbers with min <= max."),
+    ErrorSpec("simio_infeasible_scenario", 400, "Scenario has no feasible rows",
+              "Under the trained model no row satisfies the scenario: a requested level has "
+              "zero probability inside the numeric ranges, or the ranges exclude every value.",
+              "Widen the numeric ranges or give the impossible level a share of 0."),
+]
+
+CATALOGUE: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}
+
+
+class SimioError(ValueError):
+    """An expected failure with a stable catalogue code and a detail for this input."""
+
+    def __init__(self, code: str, detail: str, **context):
+        if code not in CATALOGUE:
+            raise KeyError(f"error code {code!r} is not in engine.errors.CATALOGUE")
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.context = context
+
+    @property
+    def spec(self) -> ErrorSpec:
+        return CATALOGUE[self.code]
+
+    @property
+    def status(self) -> int:
+        return self.spec.status
+
+
+__all__ = ["CATALOGUE", "ErrorSpec", "SimioError"]
