@@ -1,0 +1,34 @@
+"""Readers (CSV/TSV, Parquet, Excel .xlsx, SPSS .sav) and atomic writers (Parquet, CSV, Arrow).
+
+``read_table(source)`` detects the format from the content and returns a ``RawTable``;
+every failure is a ``SimioError`` with a stable code. ``write_table`` writes atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class RawTable:
+    """A seed table as read, before cleaning.
+
+    ``frame`` holds the values (SPSS value labels already applied, user-missing codes
+    already missing). Metadata the cleaner needs travels beside it.
+    """
+
+    frame: pd.DataFrame
+    source_format: str                                        # csv | parquet | xlsx | sav
+    variable_labels: dict[str, str] = field(default_factory=dict)    # column -> label
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> code->label
+    level_order: dict[str, list[str]] = field(default_factory=dict)  # column -> levels in order
+    ordered: set[str] = field(default_factory=set)            # columns the source marks ordinal
+
+
+from engine.io.readers import read_table  # noqa: E402 - readers import RawTable from here
+from engine.io.writers import CONTENT_TYPES, EXTENSIONS, FORMATS, TableWriter, write_table  # noqa: E402
+
+__all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "RawTable", "TableWriter", "read_table",
+           "write_table"]

@@ -1,0 +1,91 @@
+"""SPSS .sav / .zsav via pyreadstat.
+
+User-missing codes are read as codes (``user_missing=True``) and blanked here, so the
+labels of missing codes ("Don't know" = 9) can be kept out of the level order while the
+full code -> label map still reaches ``RawTable.value_labels``.
+
+A labelled column becomes a pandas Categorical of its labels, levels in code order and
+ordered when the SPSS measure is "ordinal". A numeric column whose labels cover only some
+observed values (a 0-10 scale with its end points labelled) keeps its numeric codes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+from engine.io import RawTable
+from engine.io.detect import Sniffed, unreadable
+
+
+def read_sav(source, sniffed: Sniffed) -> RawTable:
+    where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else io.BytesIO(source)
+    try:
+        frame, meta = pyreadstat.read_sav(where, user_missing=True,
+                                          dates_as_pandas_datetime=True)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ReadstatError, PyreadstatError, OSError...
+        raise unreadable(sniffed.name, "an SPSS .sav file", exc) from exc
+
+    table = RawTable(frame=frame, source_format="sav")
+    table.variable_labels = {c: str(l) for c, l in meta.column_names_to_labels.items() if l}
+    table.ordered = {c for c, m in meta.variable_measure.items() if m == "ordinal" and c in frame}
+    for col in frame.columns:
+        missing = _missing_mask(frame[col], meta.missing_ranges.get(col, []))
+        frame[col] = frame[col].mask(missing)
+    for col, labels in meta.variable_value_labels.items():
+        if col in frame:
+            _apply_labels(table, col, labels, meta.missing_ranges.get(col, []))
+    for col in frame.columns:
+        if not isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = _as_int_if_whole(frame[col])
+    return table
+
+
+def _code(value) -> str:
+    """SPSS stores codes as doubles: 1.0 is code "1"."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _missing_mask(values: pd.Series, ranges) -> pd.Series:
+    mask = pd.Series(False, index=values.index)
+    if pd.api.types.is_string_dtype(values.dtype):
+        # SPSS has no system-missing string: a blank string is a missing answer.
+        mask |= values.astype("string").str.strip().fillna("").eq("")
+    for rng in ranges:
+        lo, hi = rng["lo"], rng["hi"]
+        if values.dtype.kind in "iuf":
+            mask |= values.between(lo, hi)
+        else:
+            mask |= values.eq(lo)
+    return mask.fillna(False).astype(bool)
+
+
+def _apply_labels(table: RawTable, col: str, labels: dict, ranges) -> None:
+    values = table.frame[col]
+    table.value_labels[col] = {_code(k): str(v) for k, v in labels.items()}
+    if not set(values.dropna().unique()) <= set(labels):
+        return                                        # partially labelled scale: keep codes
+    missing_codes = {k for k in labels
+                     if _missing_mask(pd.Series([k]), ranges).iloc[0]}
+    order = list(dict.fromkeys(str(labels[k]) for k in sorted(labels) if k not in missing_codes))
+    mapped = values.map({k: str(v) for k, v in labels.items()})
+    table.frame[col] = pd.Categorical(mapped, categories=order, ordered=col in table.ordered)
+    table.level_order[col] = order
+
+
+def _as_int_if_whole(values: pd.Series) -> pd.Series:
+    """SPSS numerics are doubles; whole-number columns without gaps read as int64, as in CSV."""
+    if values.dtype.kind != "f" or values.isna().any() or values.empty:
+        return values
+    finite = np.isfinite(values.to_numpy())
+    if finite.all() and (values == np.round(values)).all() and values.abs().max() < 2**53:
+        return values.astype("int64")
+    return values
