@@ -1,0 +1,53 @@
+"""Cleaning: a raw seed table -> cleaned frame + schema + summary + decisions.
+
+``clean`` runs ``STEPS`` in order; each is a pure function ``(table, *, auto_clean) ->
+(table, decisions)`` in its own module. The rules and thresholds are documented in
+docs/cleaning.md.
+"""
+
+from __future__ import annotations
+
+from engine.errors import SimioError
+from engine.io import RawTable
+
+from .column_names import normalise_names
+from .column_types import infer_types
+from .constant_columns import drop_constants
+from .datetime_columns import drop_datetimes
+from .identifier_columns import drop_identifiers
+from .missing import drop_empty, missing_rates
+from .rare_levels import remove_rare_levels
+from .redundancy import drop_redundant
+from .result import CleanResult, Table, build_result
+
+STEPS = (
+    normalise_names,     # cleaned names first: every later decision names the cleaned column
+    drop_empty,          # blank text -> missing; empty rows; all-missing columns (other)
+    drop_datetimes,      # before typing, so date strings are not read as factors
+    infer_types,         # public type, levels, min/max; unsupported objects (other)
+    drop_identifiers,    # needs types: whole-number sequences, distinct text, e-mails
+    drop_constants,      # constant_categorical, low_variance
+    remove_rare_levels,  # after constants: a constant rare level is reported as constant
+    drop_redundant,      # compares only numerics that survived every other step
+    missing_rates,       # last: includes values made missing by rare-level removal
+)
+
+
+def clean(raw: RawTable, *, auto_clean: bool = True) -> CleanResult:
+    """Clean ``raw`` without modifying it. Raises ``simio_no_usable_columns`` when nothing
+    modelable is left."""
+    table = Table(frame=raw.frame, columns={}, sources={}, dropped=(), raw=raw)
+    decisions: list[dict] = []
+    for step in STEPS:
+        table, taken = step(table, auto_clean=auto_clean)
+        decisions.extend(taken)
+    result = build_result(table, len(raw.frame), decisions)
+    if not result.schema.columns:
+        dropped = result.summary["dropped_columns"]
+        listing = ", ".join(f"{d['name']!r} ({d['reason']})" for d in dropped) or "none"
+        raise SimioError("simio_no_usable_columns",
+                         f"every column was dropped: {listing}", dropped_columns=dropped)
+    return result
+
+
+__all__ = ["CleanResult", "STEPS", "clean"]

@@ -1,0 +1,62 @@
+"""Step: rare levels of factor / ordered / boolean columns.
+
+A level seen in fewer than ``max(RARE_LEVEL_MIN_COUNT, RARE_LEVEL_MIN_SHARE * rows)`` rows is
+removed from the schema and ITS VALUES BECOME MISSING; the rows are kept, so every other
+answer of those respondents still trains the model, and the column's missing rate grows by
+exactly those values. Declared levels never observed (SPSS labels, pandas categories) are
+removed too. A column left with one level is ``constant_categorical``; with none,
+``rare_category``. ``character`` columns are exempt (kept whole for training, never
+conditioned on). Skipped when auto_clean=false.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from .result import Table, decision
+
+STEP = "rare_levels"
+# A smoothed conditional table cannot learn a level from a handful of rows (the prior
+# dominates), and reproducing it would single out those few respondents.
+RARE_LEVEL_MIN_COUNT = 5
+# On large seeds 5 rows is still noise: also require 0.5% of rows (5 in 1,000; 50 in 10,000).
+RARE_LEVEL_MIN_SHARE = 0.005
+RARE_TYPES = ("factor", "ordered", "boolean")
+
+
+def rare_threshold(n_rows: int) -> int:
+    """Minimum count a level needs to stay."""
+    return max(RARE_LEVEL_MIN_COUNT, math.ceil(RARE_LEVEL_MIN_SHARE * n_rows))
+
+
+def remove_rare_levels(table: Table, *, auto_clean: bool = True) -> tuple[Table, list[dict]]:
+    if not auto_clean:
+        return table, []
+    threshold = rare_threshold(len(table.frame))
+    decisions, drops, columns, values = [], {}, {}, {}
+    for name, column in table.columns.items():
+        if column.type not in RARE_TYPES:
+            continue
+        series = table.frame[name]
+        counts = series.value_counts(dropna=True)
+        rare = {level: int(counts.get(level, 0)) for level in column.levels
+                if counts.get(level, 0) < threshold}
+        if not rare:
+            continue
+        left = [level for level in column.levels if level not in rare]
+        what = f"levels rarer than {threshold} rows: {rare}"
+        if not left:
+            drops[name] = "rare_category"
+            decisions.append(decision(STEP, name, "drop_column", f"rare_category: all {what}"))
+        elif len(left) == 1:
+            drops[name] = "constant_categorical"
+            decisions.append(decision(STEP, name, "drop_column",
+                                      f"constant_categorical: only {left[0]!r} left after "
+                                      f"removing {what}"))
+        else:
+            columns[name] = replace(column, levels=left)
+            values[name] = series.cat.remove_categories(list(rare))
+            decisions.append(decision(STEP, name, "remove_levels",
+                                      f"removed {what}; {sum(rare.values())} values made missing"))
+    return table.update(columns, values).drop(drops), decisions

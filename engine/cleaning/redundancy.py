@@ -1,0 +1,36 @@
+"""Step: numerics that duplicate an earlier numeric (``redundant_numeric``).
+
+A column that is a linear copy of another (a score in points and in percent, a total kept
+beside its only part) adds no information and makes the learned structure arbitrary. The
+earlier column in seed order is kept, so the result does not depend on anything but order.
+Skipped when auto_clean=false.
+"""
+
+from __future__ import annotations
+
+from .result import Table, decision
+
+STEP = "redundancy"
+# |Pearson r| at or above this is a copy up to rounding, not a strong relationship.
+REDUNDANT_ABS_R = 0.999
+# Fewer pairwise-complete rows than this make r meaningless (two points are always r = 1).
+MIN_PAIRED_ROWS = 10
+
+
+def drop_redundant(table: Table, *, auto_clean: bool = True) -> tuple[Table, list[dict]]:
+    numeric = [name for name, column in table.columns.items() if column.kind == "numeric"]
+    if not auto_clean or len(numeric) < 2:
+        return table, []
+    # Pairwise-complete Pearson r; NaN where a pair has too few rows or a constant side.
+    corr = table.frame[numeric].corr(method="pearson", min_periods=MIN_PAIRED_ROWS)
+    decisions, drops, kept = [], {}, []
+    for name in numeric:
+        twin = next((k for k in kept if abs(corr.at[k, name]) >= REDUNDANT_ABS_R), None)
+        if twin is None:
+            kept.append(name)
+            continue
+        drops[name] = "redundant_numeric"
+        decisions.append(decision(STEP, name, "drop_column",
+                                  f"redundant_numeric: |r| = {abs(corr.at[twin, name]):.4f} "
+                                  f">= {REDUNDANT_ABS_R} with earlier column {twin!r}"))
+    return table.drop(drops), decisions

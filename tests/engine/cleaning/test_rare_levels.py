@@ -1,0 +1,55 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.cleaning import clean
+from engine.cleaning.rare_levels import rare_threshold
+
+from .seeds import raw, with_base
+
+
+def test_threshold():
+    assert rare_threshold(100) == 5
+    assert rare_threshold(1000) == 5
+    assert rare_threshold(1001) == 6
+    assert rare_threshold(10_000) == 50
+
+
+def test_rare_levels_become_missing_and_rows_are_kept():
+    n = 200
+    values = np.array(["a"] * 100 + ["b"] * 93 + ["c"] * 4 + ["d"] * 3, dtype=object)
+    values[:10] = None                                   # 10 genuinely missing
+    result = clean(raw(with_base(n, q=values)))
+    column = result.schema["q"]
+    assert column.levels == ["a", "b"]
+    assert result.summary["clean_rows"] == n
+    assert column.missing_rate == pytest.approx((10 + 4 + 3) / n)
+    assert result.frame["q"].isna().sum() == 17
+    assert list(result.frame["q"].cat.categories) == ["a", "b"]
+    removed = next(d for d in result.decisions if d["action"] == "remove_levels")
+    assert removed["column"] == "q"
+    assert "'c': 4" in removed["detail"] and "'d': 3" in removed["detail"]
+
+
+def test_rare_level_leaving_one_level_is_constant():
+    result = clean(raw(with_base(200, q=["a"] * 197 + ["b"] * 3)))
+    assert result.summary["dropped_columns"] == [{"name": "q", "reason": "constant_categorical"}]
+
+
+def test_rare_boolean_level_drops_the_column():
+    result = clean(raw(with_base(200, flag=[False] * 198 + [True] * 2)))
+    assert result.summary["dropped_columns"] == [{"name": "flag", "reason": "constant_categorical"}]
+
+
+def test_unobserved_declared_levels_are_removed():
+    sizes = pd.Categorical(["S", "M"] * 50, categories=["S", "M", "L"], ordered=True)
+    result = clean(raw(with_base(100, size=sizes), "parquet"))
+    assert result.schema["size"].levels == ["S", "M"]
+    assert result.schema["size"].type == "ordered"
+
+
+def test_character_columns_are_not_pruned():
+    n = 200
+    words = [f"w{i}" for i in range(60)] + ["common"] * (n - 60)
+    column = clean(raw(with_base(n, text=words))).schema["text"]
+    assert column.type == "character" and len(column.levels) == 61
