@@ -1,0 +1,8 @@
+"""Quality of a synthetic table against its seed: fidelity, privacy and conditioning."""
+
+from engine.quality.conditioning import conditioning_report
+from engine.quality.metrics import QualityReport, column_shape, pair_trend, quality_report
+from engine.quality.privacy import dcr_share, exact_copy_rate
+
+__all__ = ["QualityReport", "column_shape", "pair_trend", "quality_report", "dcr_share",
+           "exact_copy_rate", "conditioning_report"]
