@@ -1,0 +1,202 @@
+"""The ``simio`` command line: train, schema, generate, quickstart.
+
+Expected failures print one line (``error: <code>: <detail>``) plus the catalogue's fix
+to stderr and exit with status 2; nothing is half-written (models and outputs are
+written to a temporary name and renamed into place).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from engine.errors import SimioError
+
+EXIT_BAD_INPUT = 2
+FORMATS = ("parquet", "csv", "arrow")
+
+
+class _Group(click.Group):
+    """Turns SimioError (and unreadable JSON) into the one-line error + exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SimioError as exc:
+            click.echo(f"error: {exc.code}: {exc.detail}", err=True)
+            click.echo(f"fix: {exc.spec.fix}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="simio-local")
+def main():
+    """simio: offline synthetic data with scenario conditioning."""
+
+
+@main.command()
+@click.argument("seed_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "model_path", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the trained model (.simio).")
+@click.option("--auto-clean/--no-auto-clean", default=True, show_default=True,
+              help="Run the default cleaning pipeline (docs/cleaning.md).")
+@click.option("--max-parents", type=click.IntRange(0, 6), default=3, show_default=True)
+def train(seed_file, model_path, auto_clean, max_parents):
+    """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
+    from engine.synthesizer import Synthesizer
+
+    if not Path(seed_file).is_file():
+        raise SimioError("simio_invalid_field", f"seed file {seed_file} does not exist")
+    with _spinner("training"):
+        synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents).fit(seed_file)
+        synth.save(model_path)
+    summary = synth.cleaning_summary_
+    click.echo(f"trained {model_path}: {summary['clean_rows']} rows x "
+               f"{summary['clean_columns']} columns "
+               f"(from {summary['input_rows']} x {summary['input_columns']})")
+    for dropped in summary["dropped_columns"]:
+        click.echo(f"  dropped {dropped['name']}: {dropped['reason']}")
+    for parent, child in synth.model_.edges:
+        click.echo(f"  {parent} -> {child}")
+
+
+@main.command()
+@click.argument("model_path", type=click.Path(dir_okay=False))
+def schema(model_path):
+    """Print the cleaned schema of MODEL_PATH as JSON (use it to build scenarios)."""
+    from engine.synthesizer import Synthesizer
+
+    synth = Synthesizer.load(model_path)
+    click.echo(json.dumps({"schema": synth.schema_.public(),
+                           "cleaning_summary": synth.cleaning_summary_}, indent=2))
+
+
+@main.command()
+@click.argument("model_path", type=click.Path(dir_okay=False))
+@click.option("--rows", "-n", type=int, default=None,
+              help="Rows to generate (default: row_count of a --scenario request body).")
+@click.option("--seed", type=int, default=None, help="Reproducibility seed.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: from the output's extension, else parquet).")
+@click.option("--scenario", type=click.Path(dir_okay=False), default=None,
+              help="JSON file: a `conditions` object or a whole generation request body.")
+@click.option("--max-upweight", type=float, default=None,
+              help="Feasibility cap of scenario conditioning (docs/conditioning.md).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet):
+    """Generate synthetic rows from MODEL_PATH into OUTPUT."""
+    from engine.synthesizer import Synthesizer
+
+    body = _read_scenario(scenario) if scenario else {}
+    conditions = body.get("conditions") if "conditions" in body else (body or None)
+    rows = rows if rows is not None else body.get("row_count")
+    if rows is None:
+        raise SimioError("simio_invalid_field", "give --rows N (or row_count in the scenario)")
+    seed = seed if seed is not None else body.get("seed")
+    fmt = fmt or body.get("output_format") or _format_from_suffix(output)
+    synth = Synthesizer.load(model_path)
+    if max_upweight is not None:
+        synth.max_upweight = max_upweight
+    counts = {name: Counter() for name in (conditions or {}).get("categorical", {}) or {}}
+    bar = _progress(rows, quiet)
+
+    def on_chunk(frame):
+        bar.update(len(frame))
+        for name, counter in counts.items():
+            counter.update(frame[name].astype(str).tolist())
+
+    try:
+        generation = synth.write(output, rows, fmt=fmt, seed=seed, conditions=conditions,
+                                 on_chunk=on_chunk)
+    finally:
+        bar.close()
+    click.echo(f"rows requested: {generation.rows_requested}")
+    click.echo(f"rows generated: {generation.rows_generated}")
+    click.echo(f"status: {generation.status}")
+    click.echo(f"seed: {generation.seed}")
+    for name, counter in counts.items():
+        targets = generation.scenario["categorical"][name]
+        shares = ", ".join(f"{level} {counter[level] / max(generation.rows_generated, 1):.4f}"
+                           f" (target {targets[level]:g})" for level in targets)
+        click.echo(f"achieved {name}: {shares}")
+    click.echo(f"wrote {output} ({fmt})")
+
+
+@main.command()
+@click.option("-o", "--output-dir", default="simio-quickstart", show_default=True,
+              type=click.Path(file_okay=False))
+def quickstart(output_dir):
+    """The contract quickstart offline: seed -> train -> scenario -> Parquet."""
+    from engine.datasets import QUICKSTART_SCENARIO, quickstart_frame
+    from engine.synthesizer import Synthesizer
+
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seed_path = out / "seed.csv"
+    quickstart_frame().to_csv(seed_path, index=False)
+    synth = Synthesizer().fit(seed_path)
+    synth.save(out / "model.simio")
+    generation = synth.write(out / "synthetic.parquet", QUICKSTART_SCENARIO["row_count"],
+                             seed=QUICKSTART_SCENARIO["seed"],
+                             conditions=QUICKSTART_SCENARIO["conditions"])
+    import pandas as pd
+
+    frame = pd.read_parquet(out / "synthetic.parquet")
+    click.echo(f"seed: {seed_path} ({len(quickstart_frame())} rows)")
+    click.echo(f"model: {out / 'model.simio'}  edges: {synth.model_.edges}")
+    click.echo(f"scenario: {json.dumps(QUICKSTART_SCENARIO['conditions'])}")
+    click.echo(f"generated {generation.rows_generated} of {generation.rows_requested} rows "
+               f"({generation.status}) -> {out / 'synthetic.parquet'}")
+    click.echo(frame.head().to_string())
+    means = frame.groupby("segment", observed=True)["purchase_intent"].mean().round(1)
+    click.echo(f"mean purchase_intent by segment: {means.to_dict()}")
+
+
+def _read_scenario(path) -> dict:
+    try:
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SimioError("simio_invalid_field", f"scenario file {path} does not exist") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SimioError("simio_invalid_field", f"scenario file {path} is not valid JSON "
+                         f"({exc})") from None
+    if not isinstance(body, dict):
+        raise SimioError("simio_invalid_field", f"scenario file {path} must hold a JSON object")
+    return body
+
+
+def _format_from_suffix(path) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"parquet": "parquet", "csv": "csv", "arrow": "arrow", "feather": "arrow"}.get(
+        suffix, "parquet")
+
+
+def _progress(total, quiet):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="rows", unit_scale=True, disable=quiet or None,
+                file=sys.stderr, leave=False)
+
+
+class _spinner:
+    """A one-line status on stderr for work without a row count."""
+
+    def __init__(self, label):
+        self.label = label
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            click.echo(f"{self.label}...", err=True)
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

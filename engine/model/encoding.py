@@ -1,0 +1,185 @@
+"""Encoding: every column becomes a discrete node with a fixed number of states.
+
+Categorical: one state per schema level, plus a final "missing" state when the seed has
+missing values. Numeric: quantile bins, plus a missing state; inside a bin the value has its
+own distribution (a piecewise-linear CDF), which both the sampler and the range
+restriction of scenario conditioning use. Integer columns with a narrow span get one knot
+pair per whole number, so their within-bin distribution is an exact (smoothed) pmf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from engine.schema import Column
+
+# Bins per numeric column: enough to carry shape and dependence, few enough that a
+# conditional table over a numeric parent still has rows behind each cell. Grows with the
+# cube root of the row count (the usual histogram rate), between these bounds.
+MIN_BINS = 5
+MAX_BINS = 20
+# Knots inside a continuous bin: its quantiles at this many evenly spaced probabilities.
+# More knots follow the seed more closely; interpolating between a few of them keeps
+# generated values from being copies of seed values.
+MAX_KNOTS = 16
+# Integer bins spanning at most this many whole numbers get an exact per-integer pmf.
+MAX_INTEGER_SPAN = 256
+# Pseudo-count per whole number in an integer bin: values inside the bin's span that the
+# seed happens not to contain still get generated now and then (no holes from sampling).
+INTEGER_SMOOTHING = 0.5
+# A numeric parent of a categorical child is seen through this many coarse groups of its
+# bins, so the child's table stays estimable from a small seed.
+PARENT_GROUPS = 4
+
+
+@dataclass
+class NodeEncoding:
+    """How one column maps to discrete states (all arrays are plain numpy)."""
+
+    name: str
+    kind: str                    # "categorical" | "numeric"
+    n_states: int
+    missing_state: int           # -1 when the column has no missing values
+    # numeric only
+    thresholds: np.ndarray | None = None   # bin b holds values in [t[b-1], t[b])
+    knot_x: np.ndarray | None = None       # (bins, knots)
+    knot_c: np.ndarray | None = None       # (bins, knots)
+    n_knots: np.ndarray | None = None      # (bins,)
+    bin_score: np.ndarray | None = None    # normal score of each bin (copula scale)
+    parent_group: np.ndarray | None = None  # state -> coarse group when a parent
+    is_integer: bool = False
+    lower: float | None = None
+    upper: float | None = None
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_states - (1 if self.missing_state >= 0 else 0)
+
+    def encode(self, series: pd.Series) -> np.ndarray:
+        if self.kind == "categorical":
+            codes = np.asarray(series.cat.codes, dtype=np.int64).copy()
+            codes[codes < 0] = self.missing_state
+            return codes
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        codes = np.searchsorted(self.thresholds, values, side="right").astype(np.int64)
+        codes[np.isnan(values)] = self.missing_state
+        return codes
+
+    def bin_cdf(self, x: float) -> np.ndarray:
+        """P(value <= x | bin) for every bin (the within-bin CDF at ``x``)."""
+        out = np.empty(self.n_bins)
+        for b in range(self.n_bins):
+            m = self.n_knots[b]
+            xs, cs = self.knot_x[b, :m], self.knot_c[b, :m]
+            if m == 1:
+                out[b] = 1.0 if x >= xs[0] else 0.0
+            else:
+                out[b] = float(np.interp(x, xs, cs, left=0.0, right=1.0))
+        return out
+
+    # -- persistence ------------------------------------------------------------------
+    ARRAYS = ("thresholds", "knot_x", "knot_c", "n_knots", "bin_score", "parent_group")
+
+    def meta(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "n_states": self.n_states,
+                "missing_state": self.missing_state, "is_integer": self.is_integer,
+                "lower": self.lower, "upper": self.upper}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: getattr(self, k) for k in self.ARRAYS if getattr(self, k) is not None}
+
+
+def n_bins_for(n_rows: int) -> int:
+    return int(np.clip(round(1.5 * n_rows ** (1.0 / 3.0)), MIN_BINS, MAX_BINS))
+
+
+def encode_categorical(column: Column, series: pd.Series) -> NodeEncoding:
+    has_missing = bool(series.isna().any())
+    n_levels = len(column.levels or [])
+    return NodeEncoding(name=column.name, kind="categorical",
+                        n_states=n_levels + int(has_missing),
+                        missing_state=n_levels if has_missing else -1)
+
+
+def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    observed = np.sort(values[~np.isnan(values)])
+    has_missing = observed.size < values.size
+    is_integer = bool(column.is_integer)
+    distinct = np.unique(observed)
+    if distinct.size <= n_bins_for(observed.size):
+        # Few distinct values: each is its own bin, generated exactly.
+        thresholds = _midpoints(distinct)
+    else:
+        qs = np.quantile(observed, np.linspace(0, 1, n_bins_for(observed.size) + 1)[1:-1])
+        if is_integer:
+            qs = np.floor(qs) + 0.5          # cut between whole numbers, never through one
+        thresholds = np.unique(qs)
+    n_bins = thresholds.size + 1
+    bins = np.searchsorted(thresholds, observed, side="right")
+    knots = [_bin_knots(observed[bins == b], _bin_span(b, thresholds, observed), is_integer)
+             for b in range(n_bins)]
+    width = max(len(k[0]) for k in knots)
+    knot_x = np.zeros((n_bins, width))
+    knot_c = np.ones((n_bins, width))
+    n_knots = np.zeros(n_bins, dtype=np.int64)
+    for b, (xs, cs) in enumerate(knots):
+        knot_x[b, :len(xs)], knot_c[b, :len(cs)], n_knots[b] = xs, cs, len(xs)
+        knot_x[b, len(xs):] = xs[-1]
+    counts = np.bincount(bins, minlength=n_bins).astype(float)
+    cum = np.cumsum(counts) / counts.sum()
+    mid = cum - counts / counts.sum() / 2.0
+    n_states = n_bins + int(has_missing)
+    group = np.minimum((np.arange(n_bins) * PARENT_GROUPS) // n_bins, PARENT_GROUPS - 1)
+    if has_missing:
+        group = np.append(group, group.max() + 1)
+    return NodeEncoding(
+        name=column.name, kind="numeric", n_states=n_states,
+        missing_state=n_bins if has_missing else -1, thresholds=thresholds,
+        knot_x=knot_x, knot_c=knot_c, n_knots=n_knots,
+        bin_score=ndtri(np.clip(mid, 1e-6, 1 - 1e-6)),
+        parent_group=group.astype(np.int64), is_integer=is_integer,
+        lower=float(observed[0]), upper=float(observed[-1]))
+
+
+def _midpoints(distinct: np.ndarray) -> np.ndarray:
+    return (distinct[:-1] + distinct[1:]) / 2.0
+
+
+def _bin_span(b, thresholds, observed):
+    lo = observed[0] if b == 0 else thresholds[b - 1]
+    hi = observed[-1] if b == thresholds.size else thresholds[b]
+    return lo, hi
+
+
+def _bin_knots(values: np.ndarray, span, is_integer: bool):
+    """Piecewise-linear CDF knots (x, c) for one bin's values."""
+    if values.size == 0:   # cannot happen for quantile bins; keep the bin harmless
+        x = float(np.mean(span))
+        return np.array([x]), np.array([1.0])
+    lo, hi = float(values[0]), float(values[-1])
+    if lo == hi:
+        return np.array([lo]), np.array([1.0])
+    if is_integer:
+        first = int(np.ceil(span[0])) if span[0] != values[0] else int(lo)
+        last = int(np.floor(span[1])) if span[1] != values[-1] else int(hi)
+        first, last = min(first, int(lo)), max(last, int(hi))
+        if last - first + 1 <= MAX_INTEGER_SPAN:
+            support = np.arange(first, last + 1)
+            counts = np.bincount((values - first).astype(np.int64), minlength=support.size)
+            pmf = counts + INTEGER_SMOOTHING
+            xs = np.concatenate([[first - 0.5], support + 0.5])
+            cs = np.concatenate([[0.0], np.cumsum(pmf) / pmf.sum()])
+            cs[-1] = 1.0
+            return xs, cs
+    n_knots = int(min(MAX_KNOTS, values.size))
+    probs = np.linspace(0.0, 1.0, n_knots)
+    xs = np.quantile(values, probs)
+    keep = np.concatenate([[True], np.diff(xs) > 0])   # strictly increasing x
+    xs, cs = xs[keep], probs[keep]
+    cs[-1] = 1.0
+    return xs, cs

@@ -1,0 +1,114 @@
+"""The Bayesian network model: encodings, learned structure and fitted tables.
+
+scikit-learn conventions: ``__init__`` stores parameters, ``fit`` validates, sets the
+fitted attributes (ending in ``_``) and returns ``self``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import SimioError
+from engine.model import encoding, structure
+from engine.model.parameters import fit_table
+from engine.model.scores import LocalScorer, normal_scores, parent_state_map, parent_states
+from engine.schema import Schema
+
+
+@dataclass(frozen=True)
+class KernelTables:
+    """The network flattened into the arrays ``sampling._kernels._forward_sample`` takes."""
+
+    order: np.ndarray
+    n_parents: np.ndarray
+    parent_index: np.ndarray
+    parent_map_offset: np.ndarray
+    parent_map: np.ndarray
+    parent_stride: np.ndarray
+    card: np.ndarray
+    table_offset: np.ndarray
+    cdf: np.ndarray
+    probs: np.ndarray
+
+
+class BayesianNetworkModel:
+    """Discrete Bayesian network over encoded columns with within-bin numeric detail."""
+
+    def __init__(self, max_parents: int = structure.MAX_PARENTS):
+        self.max_parents = max_parents
+
+    def fit(self, frame: pd.DataFrame, schema: Schema) -> "BayesianNetworkModel":
+        if list(frame.columns) != schema.names:
+            raise ValueError("frame columns must equal the schema's names, in order")
+        if len(frame) == 0:
+            raise SimioError("simio_no_data_rows", "the cleaned table has no rows to learn from")
+        if not isinstance(self.max_parents, int) or not 0 <= self.max_parents <= 6:
+            raise ValueError("max_parents must be an integer between 0 and 6")
+        self.schema_ = schema
+        self.encodings_ = [
+            encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
+            else encoding.encode_numeric(col, frame[col.name])
+            for col in schema
+        ]
+        codes = np.column_stack([enc.encode(frame[enc.name]) for enc in self.encodings_])
+        z = {j: normal_scores(frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan))
+             for j, enc in enumerate(self.encodings_) if enc.kind == "numeric"}
+        scorer = LocalScorer(codes, self.encodings_, z)
+        self.parents_ = structure.learn_structure(
+            scorer, self.encodings_, max_parents=self.max_parents, table_size=self._table_size)
+        self.tables_ = [fit_table(j, ps, codes, self.encodings_, z)
+                        for j, ps in enumerate(self.parents_)]
+        self.n_training_rows_ = int(len(frame))
+        self.__dict__.pop("kernel_tables", None)
+        return self
+
+    def _table_size(self, child: int, parents) -> int:
+        enc = self.encodings_[child]
+        size = enc.n_states
+        for p in parents:
+            size *= parent_states(enc, self.encodings_[p])
+        return size
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        names = [e.name for e in self.encodings_]
+        return [(names[p], names[c]) for c, ps in enumerate(self.parents_) for p in ps]
+
+    @cached_property
+    def kernel_tables(self) -> KernelTables:
+        encs, d = self.encodings_, len(self.encodings_)
+        width = max([len(ps) for ps in self.parents_] + [1])
+        parent_index = np.zeros((d, width), dtype=np.int64)
+        map_offset = np.zeros((d, width), dtype=np.int64)
+        stride = np.zeros((d, width), dtype=np.int64)
+        maps: list[np.ndarray] = []
+        used = 0
+        for j, ps in enumerate(self.parents_):
+            sizes = [parent_states(encs[j], encs[p]) for p in ps]
+            for s, p in enumerate(ps):
+                parent_index[j, s] = p
+                stride[j, s] = int(np.prod(sizes[s + 1:])) if s + 1 < len(sizes) else 1
+                pmap = parent_state_map(encs[j], encs[p])
+                map_offset[j, s] = used
+                maps.append(pmap)
+                used += pmap.size
+        card = np.array([e.n_states for e in encs], dtype=np.int64)
+        probs = np.concatenate([t.ravel() for t in self.tables_])
+        cdfs = []
+        for t in self.tables_:
+            c = np.cumsum(t, axis=1)
+            c[:, -1] = 1.0          # rounding must never leave a uniform past the last state
+            cdfs.append(c.ravel())
+        sizes = np.array([t.size for t in self.tables_], dtype=np.int64)
+        return KernelTables(
+            order=structure.topological_order(self.parents_),
+            n_parents=np.array([len(ps) for ps in self.parents_], dtype=np.int64),
+            parent_index=parent_index, parent_map_offset=map_offset,
+            parent_map=np.concatenate(maps) if maps else np.zeros(1, dtype=np.int64),
+            parent_stride=stride, card=card,
+            table_offset=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+            cdf=np.concatenate(cdfs), probs=probs)

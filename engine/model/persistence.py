@@ -1,0 +1,147 @@
+"""Safe model files: a zip of ``manifest.json`` and ``.npy`` arrays. Never pickle.
+
+The manifest names the format and its version, carries the schema, cleaning summary,
+encodings and structure as plain JSON, and lists every array with its SHA-256. Loading
+checks all of it (``allow_pickle=False`` on every array), so a truncated, altered or
+foreign file is a ``simio_invalid_model_file`` error instead of a crash or a silent
+mis-model. Files are written to a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import SimioError
+from engine.model.encoding import NodeEncoding
+from engine.model.network import BayesianNetworkModel
+from engine.schema import Schema
+
+FORMAT = "simio-model"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+# Digest of the manifest bytes: catches edits and corruption (not an authenticity check).
+MANIFEST_DIGEST = "manifest.sha256"
+
+
+def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) -> Path:
+    arrays: dict[str, np.ndarray] = {}
+    encodings = []
+    for j, enc in enumerate(model.encodings_):
+        entry = enc.meta()
+        entry["arrays"] = {}
+        for key, value in enc.arrays().items():
+            name = f"encodings/{j}/{key}.npy"
+            arrays[name] = np.ascontiguousarray(value)
+            entry["arrays"][key] = name
+        encodings.append(entry)
+    tables = []
+    for j, table in enumerate(model.tables_):
+        name = f"tables/{j}.npy"
+        arrays[name] = np.ascontiguousarray(table, dtype=np.float64)
+        tables.append(name)
+    blobs = {name: _npy_bytes(value) for name, value in arrays.items()}
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "max_parents": model.max_parents,
+        "n_training_rows": model.n_training_rows_,
+        "schema": model.schema_.to_dict(),
+        "encodings": encodings,
+        "parents": [list(p) for p in model.parents_],
+        "tables": tables,
+        "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()},
+        "extra": extra or {},
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                body = json.dumps(manifest, sort_keys=True, indent=1).encode()
+                zf.writestr(MANIFEST, body)
+                zf.writestr(MANIFEST_DIGEST, hashlib.sha256(body).hexdigest())
+                for name in sorted(blobs):
+                    zf.writestr(name, blobs[name])
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model(path) -> tuple[BayesianNetworkModel, dict]:
+    """The model and the manifest's ``extra`` dict."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            body = zf.read(MANIFEST)
+            if hashlib.sha256(body).hexdigest() != zf.read(MANIFEST_DIGEST).decode().strip():
+                raise _invalid(path, "its manifest was altered after saving")
+            manifest = json.loads(body)
+            _check_manifest(manifest, path)
+            arrays = {}
+            for name, digest in manifest["checksums"].items():
+                blob = zf.read(name)
+                if hashlib.sha256(blob).hexdigest() != digest:
+                    raise _invalid(path, f"array {name} does not match its checksum")
+                arrays[name] = np.load(io.BytesIO(blob), allow_pickle=False)
+    except SimioError:
+        raise
+    except FileNotFoundError:
+        raise SimioError("simio_invalid_model_file", f"{path} does not exist") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, TypeError) as exc:
+        raise _invalid(path, f"it is not a readable simio model ({exc})") from None
+    try:
+        return _rebuild(manifest, arrays), manifest.get("extra", {})
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise _invalid(path, f"its contents are inconsistent ({exc})") from None
+
+
+def _rebuild(manifest, arrays) -> BayesianNetworkModel:
+    model = BayesianNetworkModel(max_parents=int(manifest["max_parents"]))
+    model.schema_ = Schema.from_dict(manifest["schema"])
+    model.encodings_ = []
+    for entry in manifest["encodings"]:
+        fields = {k: v for k, v in entry.items() if k != "arrays"}
+        fields.update({k: arrays[name] for k, name in entry["arrays"].items()})
+        model.encodings_.append(NodeEncoding(**fields))
+    model.parents_ = [tuple(int(p) for p in ps) for ps in manifest["parents"]]
+    model.tables_ = [arrays[name] for name in manifest["tables"]]
+    model.n_training_rows_ = int(manifest["n_training_rows"])
+    if len(model.encodings_) != len(model.schema_) or len(model.tables_) != len(model.parents_):
+        raise ValueError("schema, encodings and tables disagree in length")
+    for j, (enc, table) in enumerate(zip(model.encodings_, model.tables_)):
+        if table.ndim != 2 or table.shape[1] != enc.n_states or model._table_size(
+                j, model.parents_[j]) != table.size:
+            raise ValueError(f"table {j} has the wrong shape")
+    model.kernel_tables  # builds and validates the structure (raises on a cycle)
+    return model
+
+
+def _check_manifest(manifest, path):
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _invalid(path, "it is not a simio model file")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise _invalid(path, f"it has format version {manifest.get('format_version')!r}; "
+                             f"this simio reads version {FORMAT_VERSION}")
+
+
+def _invalid(path, why) -> SimioError:
+    return SimioError("simio_invalid_model_file", f"{Path(path).name}: {why}")
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()

@@ -1,0 +1,168 @@
+"""Scenario conditions: validation against the schema, then a normalised ``Scenario``.
+
+``conditions = {"categorical": {column: {level: share}}, "numeric": {column: {"min": a,
+"max": b}}}``. Every problem is a ``SimioError`` whose detail names the column or level and
+points to the schema. Numeric bounds outside the schema's min/max are clamped to it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from numbers import Real
+
+import numpy as np
+
+from engine.errors import SimioError
+from engine.schema import Schema
+
+SCHEMA_HINT = ("Call GET /v1/datasets/{dataset_id}/schema (or `simio schema MODEL`) and use "
+               "the returned column names and levels.")
+# Shares may overshoot 1 by float noise (0.1 + 0.2 + 0.7 = 1.0000000000000002).
+SHARE_SUM_TOLERANCE = 1e-9
+
+
+@dataclass
+class Scenario:
+    """Validated conditions, by column name, in schema order."""
+
+    categorical: dict[str, dict[str, float]] = field(default_factory=dict)
+    numeric: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.categorical and not self.numeric
+
+    def to_dict(self) -> dict:
+        return {"categorical": {c: dict(s) for c, s in self.categorical.items()},
+                "numeric": {c: {"min": lo, "max": hi} for c, (lo, hi) in self.numeric.items()}}
+
+
+def parse_conditions(schema: Schema, conditions) -> Scenario:
+    if conditions is None:
+        return Scenario()
+    if not isinstance(conditions, dict):
+        raise SimioError("simio_invalid_field", "conditions must be a JSON object with optional "
+                         "'categorical' and 'numeric' members.")
+    unknown = sorted(set(conditions) - {"categorical", "numeric"})
+    if unknown:
+        raise SimioError("simio_invalid_field", f"conditions has unknown member(s) {unknown}; "
+                         "only 'categorical' and 'numeric' are allowed.")
+    categorical = conditions.get("categorical") or {}
+    numeric = conditions.get("numeric") or {}
+    for part, value in (("categorical", categorical), ("numeric", numeric)):
+        if not isinstance(value, dict):
+            raise SimioError("simio_invalid_field", f"conditions.{part} must be an object "
+                             "mapping column names to their condition.")
+    scenario = Scenario()
+    order = {name: i for i, name in enumerate(schema.names)}
+    for name in sorted(categorical, key=lambda c: order.get(c, -1)):
+        column = _column(schema, name, "categorical")
+        scenario.categorical[name] = _shares(column, categorical[name])
+    for name in sorted(numeric, key=lambda c: order.get(c, -1)):
+        column = _column(schema, name, "numeric")
+        scenario.numeric[name] = _range(column, numeric[name])
+    return scenario
+
+
+def _column(schema: Schema, name, part: str):
+    if not isinstance(name, str) or name not in schema:
+        raise SimioError("simio_unknown_condition_column",
+                         f"Condition column {name!r} in conditions.{part} is not in the cleaned "
+                         f"schema. {SCHEMA_HINT}", column=name)
+    column = schema[name]
+    if column.conditioning_excluded:
+        raise SimioError("simio_condition_column_excluded",
+                         f"Column {name!r} has conditioning_excluded: true in the schema "
+                         f"(free text or high-cardinality), so it cannot be conditioned. "
+                         f"Remove it from conditions.{part}.", column=name)
+    if column.kind != part:
+        other = "numeric" if part == "categorical" else "categorical"
+        raise SimioError("simio_condition_type_mismatch",
+                         f"Column {name!r} is {column.kind} (type {column.type!r} in the "
+                         f"schema); put it under conditions.{other}, not conditions.{part}.",
+                         column=name)
+    return column
+
+
+def _shares(column, levels) -> dict[str, float]:
+    name = column.name
+    if not isinstance(levels, dict) or not levels:
+        raise SimioError("simio_invalid_share",
+                         f"conditions.categorical.{name} must map at least one level to a "
+                         f"target share, e.g. {{\"{(column.levels or ['level'])[0]}\": 0.5}}.",
+                         column=name)
+    shares = {}
+    for level, share in levels.items():
+        if level not in (column.levels or []):
+            raise SimioError("simio_unknown_condition_level",
+                             f"Level {level!r} is not a level of column {name!r}; its levels "
+                             f"are {list(column.levels or [])}. {SCHEMA_HINT}",
+                             column=name, level=level)
+        if isinstance(share, bool) or not isinstance(share, Real) or not math.isfinite(share):
+            raise SimioError("simio_invalid_share",
+                             f"Target share for {name}={level!r} must be a number between 0 "
+                             f"and 1, not {share!r}.", column=name, level=level)
+        if share < 0:
+            raise SimioError("simio_invalid_share",
+                             f"Target share for {name}={level!r} is negative ({share}); shares "
+                             f"are fractions between 0 and 1.", column=name, level=level)
+        shares[level] = float(share)
+    total = sum(shares.values())
+    if total > 1 + SHARE_SUM_TOLERANCE:
+        hint = (" Did you pass percentages? Use 0.55 for 55%."
+                if any(s > 1 for s in shares.values()) else "")
+        raise SimioError("simio_invalid_share",
+                         f"Target shares for column {name!r} sum to {total:g}, more than 1."
+                         f"{hint}", column=name)
+    if total <= 0 and len(shares) == len(column.levels or []):
+        raise SimioError("simio_invalid_share",
+                         f"Every level of column {name!r} has target share 0; give at least "
+                         f"one level a positive share.", column=name)
+    return shares
+
+
+def _range(column, bounds) -> tuple[float, float]:
+    name = column.name
+    if not isinstance(bounds, dict) or "min" not in bounds or "max" not in bounds:
+        raise SimioError("simio_invalid_range",
+                         f"conditions.numeric.{name} needs both 'min' and 'max' (ranges are "
+                         f"bilateral), e.g. {{\"min\": {_fmt(column.min)}, \"max\": "
+                         f"{_fmt(column.max)}}}.", column=name)
+    lo, hi = bounds["min"], bounds["max"]
+    for label, value in (("min", lo), ("max", hi)):
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise SimioError("simio_invalid_range",
+                             f"conditions.numeric.{name}.{label} must be a finite number, not "
+                             f"{value!r}.", column=name)
+    if lo > hi:
+        raise SimioError("simio_invalid_range",
+                         f"conditions.numeric.{name} has min {lo} greater than max {hi}.",
+                         column=name)
+    clamped = (max(float(lo), float(column.min)), min(float(hi), float(column.max)))
+    if clamped[0] > clamped[1]:
+        raise SimioError("simio_infeasible_scenario",
+                         f"Range {lo}..{hi} for column {name!r} lies outside its schema range "
+                         f"{_fmt(column.min)}..{_fmt(column.max)}, so no row can satisfy it.",
+                         column=name)
+    if column.is_integer and math.ceil(clamped[0]) > math.floor(clamped[1]):
+        raise SimioError("simio_infeasible_scenario",
+                         f"Range {lo}..{hi} for integer column {name!r} contains no whole "
+                         f"number.", column=name)
+    return clamped
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "null"
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def share_vector(levels: list[str], n_states: int, shares: dict[str, float]) -> np.ndarray:
+    """Target share per node state; NaN where the level was not listed."""
+    out = np.full(n_states, np.nan)
+    for i, level in enumerate(levels):
+        if level in shares:
+            out[i] = shares[level]
+    return out

@@ -1,0 +1,159 @@
+"""The Python API: ``Synthesizer(...).fit(seed).sample(n, seed=...)``.
+
+read -> clean -> fit -> sample (optionally under a scenario) -> write, with scikit-learn
+conventions: ``__init__`` stores parameters, ``fit`` returns ``self`` and sets ``schema_``,
+``cleaning_summary_``, ``cleaning_decisions_`` and ``model_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from engine import rng
+from engine.cleaning import clean
+from engine.errors import SimioError
+from engine.io import RawTable, read_table
+from engine.io.writers import TableWriter
+from engine.model import structure
+from engine.model.network import BayesianNetworkModel
+from engine.model.persistence import load_model, save_model
+from engine.sampling import conditional, forward
+from engine.sampling.conditions import parse_conditions
+
+
+class NotFittedError(SimioError, AttributeError):
+    """``sample``/``save`` before ``fit`` (a ValueError and an AttributeError, as sklearn's)."""
+
+
+@dataclass
+class Generation:
+    """What a generation produced: rows, counts, status and the scenario as applied."""
+
+    rows_requested: int
+    rows_generated: int
+    seed: int
+    scenario: dict = field(default_factory=dict)
+    upweight_needed: float = 1.0
+    frames: Iterator[pd.DataFrame] | None = None
+
+    @property
+    def status(self) -> str:
+        return "ready" if self.rows_generated == self.rows_requested else "partial"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.concat(list(self.frames), ignore_index=True)
+
+
+class Synthesizer:
+    """Clean a seed table, fit a Bayesian network, and generate synthetic rows.
+
+    Parameters
+    ----------
+    auto_clean : bool
+        Run the default cleaning pipeline (see docs/cleaning.md). ``False`` keeps every
+        column the model can represent.
+    max_parents : int
+        Bound on parents per node in the learned network.
+    max_upweight : float
+        Feasibility cap of scenario conditioning (see docs/conditioning.md).
+    """
+
+    def __init__(self, auto_clean: bool = True, max_parents: int = structure.MAX_PARENTS,
+                 max_upweight: float = conditional.DEFAULT_MAX_UPWEIGHT):
+        self.auto_clean = auto_clean
+        self.max_parents = max_parents
+        self.max_upweight = max_upweight
+
+    # -- fitting --------------------------------------------------------------------
+    def fit(self, data, *, filename: str | None = None) -> "Synthesizer":
+        """Fit on a DataFrame, a RawTable, a file path or the bytes of a seed file."""
+        raw = _as_raw_table(data, filename)
+        result = clean(raw, auto_clean=bool(self.auto_clean))
+        self.model_ = BayesianNetworkModel(max_parents=self.max_parents).fit(
+            result.frame, result.schema)
+        self.schema_ = result.schema
+        self.cleaning_summary_ = result.summary
+        self.cleaning_decisions_ = result.decisions
+        return self
+
+    # -- sampling -------------------------------------------------------------------
+    def sample(self, n: int, *, seed: int | None = None, conditions: dict | None = None,
+               chunk_rows: int = forward.DEFAULT_CHUNK_ROWS) -> pd.DataFrame:
+        """``n`` synthetic rows (fewer only when a scenario is partially feasible)."""
+        return self.generate(n, seed=seed, conditions=conditions,
+                             chunk_rows=chunk_rows).to_frame()
+
+    def generate(self, n: int, *, seed: int | None = None, conditions: dict | None = None,
+                 chunk_rows: int = forward.DEFAULT_CHUNK_ROWS) -> Generation:
+        """Plan a generation; its ``frames`` yield the rows chunk by chunk."""
+        model = self._fitted()
+        n = _row_count(n)
+        seed = rng.resolve_seed(seed)
+        scenario = parse_conditions(model.schema_, conditions)
+        if scenario.is_empty:
+            return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows))
+        draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)
+        return Generation(n, draw.rows_generated, seed, scenario=scenario.to_dict(),
+                          upweight_needed=draw.upweight_needed,
+                          frames=conditional.iter_decode(model, draw, seed, chunk_rows))
+
+    def write(self, path, n: int, *, fmt: str = "parquet", seed: int | None = None,
+              conditions: dict | None = None, on_chunk=None) -> Generation:
+        """Generate into ``path`` atomically; ``on_chunk(frame)`` after each written chunk."""
+        generation = self.generate(n, seed=seed, conditions=conditions)
+        with TableWriter(path, fmt) as writer:
+            for frame in generation.frames:
+                writer.write(frame)
+                if on_chunk is not None:
+                    on_chunk(frame)
+        generation.frames = None
+        return generation
+
+    # -- persistence ----------------------------------------------------------------
+    def save(self, path) -> Path:
+        model = self._fitted()
+        extra = {"cleaning_summary": self.cleaning_summary_,
+                 "cleaning_decisions": self.cleaning_decisions_,
+                 "params": {"auto_clean": bool(self.auto_clean),
+                            "max_parents": self.max_parents,
+                            "max_upweight": float(self.max_upweight)}}
+        return save_model(path, model, extra=extra)
+
+    @classmethod
+    def load(cls, path) -> "Synthesizer":
+        model, extra = load_model(path)
+        params = extra.get("params", {})
+        synth = cls(**{k: v for k, v in params.items() if k in ("auto_clean", "max_parents",
+                                                                  "max_upweight")})
+        synth.model_ = model
+        synth.schema_ = model.schema_
+        synth.cleaning_summary_ = extra.get("cleaning_summary", {})
+        synth.cleaning_decisions_ = extra.get("cleaning_decisions", [])
+        return synth
+
+    def _fitted(self) -> BayesianNetworkModel:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("simio_invalid_field",
+                                 "this Synthesizer is not fitted yet; call fit(seed) first")
+        return self.model_
+
+
+def _as_raw_table(data, filename) -> RawTable:
+    if isinstance(data, RawTable):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return RawTable(frame=data, source_format="frame")
+    if isinstance(data, (str, Path, bytes, bytearray)):
+        return read_table(data, filename=filename)
+    raise TypeError(f"fit() takes a DataFrame, a RawTable, a path or bytes, not "
+                    f"{type(data).__name__}")
+
+
+def _row_count(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise SimioError("simio_invalid_field", f"row_count must be a positive integer, not {n!r}")
+    return n
