@@ -28,7 +28,9 @@ class RawTable:
 
 
 from engine.io.readers import read_table  # noqa: E402 - readers import RawTable from here
-from engine.io.writers import CONTENT_TYPES, EXTENSIONS, FORMATS, TableWriter, write_table  # noqa: E402
+from engine.io.writers import (  # noqa: E402
+    CONTENT_TYPES, EXTENSIONS, FORMATS, TableWriter, write_table,
+)
 
 __all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "RawTable", "TableWriter", "read_table",
            "write_table"]

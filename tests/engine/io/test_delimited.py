@@ -35,14 +35,16 @@ def test_utf8_bom_is_not_part_of_first_header(tmp_path):
 
 
 def test_latin1_accented_values(tmp_path):
-    path = write(tmp_path, "latin.csv", "ville;note\nMontréal;5\nQuébec;7\nGenève;9\n".encode("latin-1"))
+    text = "ville;note\nMontréal;5\nQuébec;7\nGenève;9\n"
+    path = write(tmp_path, "latin.csv", text.encode("latin-1"))
     frame = read_table(path).frame
     assert frame["ville"].tolist() == ["Montréal", "Québec", "Genève"]
     assert frame["note"].tolist() == [5, 7, 9]
 
 
 def test_cp1252_specials(tmp_path):
-    path = write(tmp_path, "win.csv", "item,price\n\u201cPro\u201d plan,5\nBasic \u20ac,3\n".encode("cp1252"))
+    text = "item,price\n\u201cPro\u201d plan,5\nBasic \u20ac,3\n"
+    path = write(tmp_path, "win.csv", text.encode("cp1252"))
     assert read_table(path).frame["item"].tolist() == ["\u201cPro\u201d plan", "Basic \u20ac"]
 
 
@@ -64,7 +66,8 @@ def test_utf16_tab_separated_excel_unicode_text(tmp_path):
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
 def test_delimiters_are_sniffed(tmp_path, sep):
     text = sep.join(["id", "colour", "size"]) + "\n"
-    text += "".join(sep.join([str(i), c, str(i * 2)]) + "\n" for i, c in enumerate(["red", "blue", "green"]))
+    for i, colour in enumerate(["red", "blue", "green"]):
+        text += sep.join([str(i), colour, str(i * 2)]) + "\n"
     frame = read_table(write(tmp_path, "seed.txt", text)).frame
     assert list(frame.columns) == ["id", "colour", "size"]
     assert frame["colour"].tolist() == ["red", "blue", "green"]

@@ -38,7 +38,8 @@ def test_value_labels_become_levels(survey):
     table = read_table(survey)
     frame = table.frame
     assert table.source_format == "sav"
-    assert frame["region"].tolist() == ["North", "South", "North", "South", "South", "North", "North"]
+    assert frame["region"].tolist() == ["North", "South", "North", "South", "South", "North",
+                                        "North"]
     assert table.level_order["region"] == ["North", "South"]          # code order
     assert table.value_labels["region"] == {"1": "North", "2": "South"}
     assert "region" not in table.ordered
