@@ -39,7 +39,7 @@ DEFAULT_MAX_UPWEIGHT = 20.0
 # Rows drawn to estimate q0; 2^18 puts a 1% cell's relative standard error near 2%.
 POOL_ROWS = 4 * rng.BLOCK_ROWS
 # Candidates drawn per row to fill a cell (the candidate budget is OVERSAMPLE x rows).
-OVERSAMPLE = 4
+OVERSAMPLE = 2
 MIN_CANDIDATES = 256
 # A cell's rows may reuse its candidates' discrete patterns at most this many times over
 # (measured by effective sample size); past that the cell is too thin to fill honestly.
