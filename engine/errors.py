@@ -79,6 +79,26 @@ _SPECS = [
               "A column named in `conditions` is not in the dataset's cleaned schema.",
               "GET /v1/datasets/{dataset_id}/schema and use the returned column names; "
               "cleaning may have renamed or dropped columns."),
+    ErrorSpec("simio_unauthorized", 401, "Unauthorized",
+              "The bearer token is missing, malformed, expired, or was not minted for this "
+              "API's audience. The response is deliberately the same in every case.",
+              "Mint a fresh token at /oauth/token with your client credentials and send it as "
+              "`Authorization: Bearer <JWT>` (the JWT starts with eyJ; it is not your "
+              "client_secret)."),
+    ErrorSpec("simio_not_found", 404, "Not found",
+              "No resource or route exists at this URL.",
+              "Check the path against /openapi.json."),
+    ErrorSpec("simio_method_not_allowed", 405, "Method not allowed",
+              "The route exists but does not accept this HTTP method.",
+              "Check the method against /openapi.json."),
+    ErrorSpec("simio_rate_limited", 429, "Too many requests",
+              "This client exceeded the operation's rate limit.",
+              "Wait and retry later; the limit is documented on the operation.",
+              retryable=True),
+    ErrorSpec("simio_internal_error", 500, "Internal error",
+              "The server failed unexpectedly while handling the request.",
+              "Retry with the same Idempotency-Key; if it persists, report the request_id.",
+              retryable=True),
     # --- engine codes: reading seed files ----------------------------------------------
     ErrorSpec("simio_empty_file", 400, "Empty seed file",
               "The seed file has no bytes, or nothing but whitespace.",

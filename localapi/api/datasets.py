@@ -1,0 +1,167 @@
+"""Datasets: upload + train (multipart), metadata, schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, request
+
+from engine.cleaning import clean
+from engine.errors import SimioError
+from engine.io import read_table
+from engine.schema import Schema
+from localapi import pipelines
+from localapi.auth import require_auth
+from localapi.bodies import idempotency_key, int_field, string_field
+from localapi.clock import iso, now
+from localapi.db import get_db, transaction
+from localapi.ids import new_id, well_formed
+from localapi.problems import request_id, respond
+from localapi.replay import idempotent
+from localapi.store import records
+
+bp = Blueprint("datasets", __name__)
+TRUE_WORDS = {"true": True, "1": True, "yes": True, "on": True,
+              "false": False, "0": False, "no": False, "off": False}
+COPY_CHUNK = 1024 * 1024
+
+
+def register_jobs(runner) -> None:
+    runner.register("dataset_create", pipelines.run_dataset_create)
+
+
+def not_found():
+    return SimioError("simio_dataset_not_found", "Dataset not found.")
+
+
+def visible_dataset(dataset_id):
+    """The caller's ready, unexpired dataset, or the uniform 404."""
+    if not well_formed("dataset", dataset_id):
+        raise not_found()
+    row = records.dataset(get_db(), dataset_id, g.tenant_id, now=now())
+    if row is None:
+        raise not_found()
+    return row
+
+
+def dataset_body(row) -> dict:
+    return {"dataset_id": row["dataset_id"], "status": row["status"],
+            "request_id": request_id(), "display_name": row["display_name"],
+            "created_at": iso(row["created_at"]), "expires_at": iso(row["expires_at"]),
+            "cleaning_summary": json.loads(row["cleaning_summary"] or "{}"),
+            "training_summary": {"trained_at": iso(row["trained_at"]),
+                                 "duration_ms": row["duration_ms"]}}
+
+
+@bp.post("/v1/datasets")
+@require_auth
+def create_dataset():
+    if request.mimetype != "multipart/form-data":
+        raise SimioError("simio_unsupported_content_type",
+                         "Content-Type must be multipart/form-data with a seed_file part.")
+    form = request.form
+    upload = request.files.get("seed_file")
+    if upload is None or not upload.filename and not upload.content_length:
+        raise SimioError("simio_invalid_field", "seed_file is required: send the seed as a "
+                         "multipart file part named seed_file.")
+    display_name = string_field(dict(form), "display_name", max_len=200, required=False)
+    auto_clean = _auto_clean(form.get("auto_clean"))
+    wait = int_field(form.get("wait_seconds"), "wait_seconds", minimum=0,
+                     maximum=current_app.config["SIMIO"].max_wait_seconds, default=0)
+    key = idempotency_key(form.get("idempotency_key"))
+    staged, digest = _stage_upload(upload)
+    try:
+        fingerprint = {"display_name": display_name, "auto_clean": auto_clean,
+                       "seed_sha256": digest}
+        return idempotent(key, "POST /v1/datasets", fingerprint,
+                          lambda: _train(staged, upload.filename, digest, display_name,
+                                         auto_clean, wait))
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _auto_clean(value) -> bool:
+    if value is None or value == "":
+        return True
+    if value.strip().lower() not in TRUE_WORDS:
+        raise SimioError("simio_invalid_field", "auto_clean must be one of true, false, 1, 0, "
+                         "yes, no, on, off.")
+    return TRUE_WORDS[value.strip().lower()]
+
+
+def _stage_upload(upload) -> tuple[Path, str]:
+    """Copy the upload to the data dir while hashing it (the idempotency fingerprint)."""
+    staging = Path(current_app.config["SIMIO"].data_dir) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=staging, prefix="upload-")
+    digest = hashlib.sha256()
+    with open(fd, "wb") as out:
+        while chunk := upload.stream.read(COPY_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return Path(name), digest.hexdigest()
+
+
+def _train(staged: Path, filename, digest, display_name, auto_clean, wait):
+    # Read and clean now, so a bad seed is a 400 with its code and leaves nothing behind.
+    clean(read_table(staged, filename=filename), auto_clean=auto_clean)
+    db, cfg, t = get_db(), current_app.config["SIMIO"], now()
+    dataset_id, job_id = new_id("ds"), new_id("job")
+    folder = pipelines.dataset_dir(current_app, dataset_id)
+    folder.mkdir(parents=True)
+    suffix = Path(filename or "").suffix.lower()[:16]
+    shutil.move(str(staged), folder / f"seed{suffix}")
+    with transaction(db):
+        records.insert_dataset(db, dataset_id=dataset_id, tenant_id=g.tenant_id,
+                               display_name=display_name, auto_clean=auto_clean,
+                               seed_name=filename, seed_sha256=digest, now=t,
+                               expires_at=t + cfg.dataset_ttl_seconds)
+        records.insert_job(db, job_id=job_id, tenant_id=g.tenant_id, job_type="dataset_create",
+                           request_id=request_id(), now=t, dataset_id=dataset_id,
+                           expires_at=t + cfg.dataset_ttl_seconds)
+    runner = current_app.extensions["simio_jobs"]
+    runner.submit(job_id)
+    runner.wait(job_id, wait)
+    job = records.job(db, job_id)
+    if job["status"] == "completed":
+        return 200, dataset_body(records.dataset(db, dataset_id))
+    if job["status"] == "failed":
+        raise SimioError(job["error_code"], job["error_message"])
+    return 202, {"dataset_id": dataset_id, "status": "processing", "request_id": request_id(),
+                 "job_id": job_id}
+
+
+@bp.get("/v1/datasets/<dataset_id>")
+@require_auth
+def get_dataset(dataset_id):
+    row = visible_dataset(dataset_id)
+    touch(row)
+    return respond(dataset_body(records.dataset(get_db(), dataset_id)), 200)
+
+
+def touch(row) -> None:
+    """A read keeps an active dataset alive: expiry moves out by its TTL, up to the cap."""
+    cfg, t, db = current_app.config["SIMIO"], now(), get_db()
+    cap = row["created_at"] + cfg.extend_cap_seconds
+    with transaction(db):
+        records.touch_dataset(db, row["dataset_id"], now=t,
+                              expires_at=min(t + cfg.dataset_ttl_seconds, cap))
+
+
+@bp.get("/v1/datasets/<dataset_id>/schema")
+@require_auth
+def get_schema(dataset_id):
+    row = visible_dataset(dataset_id)
+    return respond({"dataset_id": dataset_id, "request_id": request_id(),
+                    "schema": dataset_schema(row).public()}, 200)
+
+
+def dataset_schema(row) -> Schema:
+    """The cleaned schema stored with the dataset (internal fields included)."""
+    return Schema.from_dict(json.loads(row["schema_json"]))
+
+

@@ -1,0 +1,143 @@
+"""Generations: create (sync within wait_seconds, else a job), metadata, signed download."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, request, send_file
+
+from engine import rng
+from engine.errors import SimioError
+from engine.io.writers import CONTENT_TYPES
+from engine.sampling.conditions import parse_conditions
+from localapi import pipelines
+from localapi.api.datasets import dataset_schema, touch, visible_dataset
+from localapi.auth import download_signature_ok, require_auth, sign_download
+from localapi.bodies import idempotency_key, int_field, json_object
+from localapi.clock import iso, now
+from localapi.db import get_db, transaction
+from localapi.ids import new_id, well_formed
+from localapi.problems import request_id, respond
+from localapi.replay import idempotent
+from localapi.store import quotas, records
+
+bp = Blueprint("generations", __name__)
+FORMATS = ("parquet", "csv", "arrow")
+REQUEST_FIELDS = {"row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
+                  "conditions"}
+
+
+def register_jobs(runner) -> None:
+    runner.register("generation_create", pipelines.run_generation_create)
+
+
+def not_found():
+    return SimioError("simio_generation_not_found", "Generation not found.")
+
+
+@bp.post("/v1/datasets/<dataset_id>/generations")
+@require_auth
+def create_generation(dataset_id):
+    dataset = visible_dataset(dataset_id)
+    body = json_object()
+    cfg = current_app.config["SIMIO"]
+    unknown = sorted(set(body) - REQUEST_FIELDS)
+    if unknown:
+        raise SimioError("simio_invalid_field", f"Unknown field(s) {unknown}; allowed: "
+                         f"{sorted(REQUEST_FIELDS)}.")
+    rows = int_field(body.get("row_count"), "row_count", minimum=1)
+    if rows > cfg.per_request_row_cap:
+        raise SimioError("simio_per_request_cap_exceeded", f"row_count exceeds the per-request "
+                         f"cap of {cfg.per_request_row_cap}.")
+    fmt = body.get("output_format")
+    if fmt not in FORMATS:
+        raise SimioError("simio_invalid_field", f"output_format must be one of {list(FORMATS)}.")
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise SimioError("simio_invalid_field", "seed must be an integer.")
+    wait = int_field(body.get("wait_seconds"), "wait_seconds", minimum=0,
+                     maximum=cfg.max_wait_seconds, default=0)
+    key = idempotency_key(body.get("idempotency_key"))
+    parse_conditions(dataset_schema(dataset), body.get("conditions"))   # 400s before any work is accepted
+    payload = {k: v for k, v in body.items() if k not in ("wait_seconds", "idempotency_key")}
+    return idempotent(key, f"POST /v1/datasets/{dataset_id}/generations", payload,
+                      lambda: _generate(dataset, rows, fmt, seed, body, wait))
+
+
+def _generate(dataset, rows, fmt, seed, body, wait):
+    db, cfg, t = get_db(), current_app.config["SIMIO"], now()
+    generation_id, job_id = new_id("gen"), new_id("job")
+    seed = rng.resolve_seed(seed)   # fixed now, so a re-run after a restart is identical
+    with transaction(db):
+        quotas.reserve(db, g.tenant_id, rows)
+        records.insert_generation(
+            db, generation_id=generation_id, dataset_id=dataset["dataset_id"],
+            tenant_id=g.tenant_id, output_format=fmt, rows_requested=rows, seed=seed,
+            request={"conditions": body.get("conditions")}, now=t,
+            expires_at=t + cfg.generation_ttl_seconds)
+        records.insert_job(db, job_id=job_id, tenant_id=g.tenant_id,
+                           job_type="generation_create", request_id=request_id(), now=t,
+                           dataset_id=dataset["dataset_id"], generation_id=generation_id,
+                           expires_at=t + cfg.generation_ttl_seconds)
+    runner = current_app.extensions["simio_jobs"]
+    runner.submit(job_id)
+    runner.wait(job_id, wait)
+    job = records.job(db, job_id)
+    if job["status"] == "failed":
+        raise SimioError(job["error_code"], job["error_message"])
+    if job["status"] == "completed":
+        gen = records.generation(db, generation_id)
+        return (207 if gen["status"] == "partial" else 200), summary_body(gen)
+    return 202, {"generation_id": generation_id, "dataset_id": dataset["dataset_id"],
+                 "status": "processing", "request_id": request_id(), "job_id": job_id}
+
+
+def summary_body(gen) -> dict:
+    return {"generation_id": gen["generation_id"], "dataset_id": gen["dataset_id"],
+            "status": gen["status"], "request_id": request_id(),
+            "output_format": gen["output_format"], "rows_requested": gen["rows_requested"],
+            "rows_generated": gen["rows_generated"], "created_at": iso(gen["created_at"]),
+            "expires_at": iso(gen["expires_at"])}
+
+
+def visible_generation(generation_id):
+    if not well_formed("generation", generation_id):
+        raise not_found()
+    gen = records.generation(get_db(), generation_id, g.tenant_id, now=now())
+    if gen is None or records.dataset(get_db(), gen["dataset_id"], g.tenant_id,
+                                      ready_only=False) is None:
+        raise not_found()
+    return gen
+
+
+@bp.get("/v1/generations/<generation_id>")
+@require_auth
+def get_generation(generation_id):
+    gen = visible_generation(generation_id)
+    body = summary_body(gen)
+    if gen["status"] in ("ready", "partial"):
+        expires = int(now()) + current_app.config["SIMIO"].download_url_ttl_seconds
+        body["artifact_url"] = (f"/v1/generations/{generation_id}/download?expires={expires}"
+                                f"&sig={sign_download(generation_id, expires)}")
+        body["artifact_encryption"] = {"scheme": "managed"}
+    elif gen["status"] == "failed":
+        job = get_db().execute("SELECT error_code, error_message FROM jobs WHERE "
+                               "generation_id = ?", (generation_id,)).fetchone()
+        body["artifact_url"] = None
+        body["error"] = {"code": job["error_code"], "message": job["error_message"]} if job else None
+    else:
+        body["artifact_url"] = None
+    dataset = records.dataset(get_db(), gen["dataset_id"], g.tenant_id, now=now())
+    if dataset is not None:
+        touch(dataset)
+    return respond(body, 200)
+
+
+@bp.get("/v1/generations/<generation_id>/download")
+@require_auth
+def download(generation_id):
+    gen = visible_generation(generation_id)
+    if gen["status"] not in ("ready", "partial") or not download_signature_ok(
+            generation_id, request.args.get("expires"), request.args.get("sig")):
+        raise not_found()
+    fmt = gen["output_format"]
+    return send_file(gen["artifact_path"], mimetype=CONTENT_TYPES[fmt], as_attachment=True,
+                     download_name=f"{generation_id}.{fmt}", conditional=False, etag=False)

@@ -1,0 +1,118 @@
+"""Durable jobs: persisted in the store, run by a small thread pool, resumed after restart.
+
+A job row is written before its work is accepted (202). On start-up, ``recover`` puts jobs
+left ``running`` by a killed server back in the queue and runs every queued job, so an
+accepted job is never lost or stuck. Handlers write artifacts to a temporary name and
+rename them into place, so a kill mid-job never leaves a partial artifact visible; a job
+that keeps dying is failed after ``MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from engine.errors import SimioError
+from localapi.clock import now
+from localapi.db import connect, transaction
+
+log = logging.getLogger("simio.jobs")
+MAX_ATTEMPTS = 3
+TERMINAL = ("completed", "failed", "cancelled", "expired")
+
+
+class JobRunner:
+    def __init__(self, app, workers: int):
+        self.app = app
+        self.handlers = {}
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
+                                        thread_name_prefix="simio-job")
+        self._events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def register(self, job_type: str, handler) -> None:
+        """``handler(app, conn, job_row, set_stage)`` does the work or raises."""
+        self.handlers[job_type] = handler
+
+    def submit(self, job_id: str) -> None:
+        with self._lock:
+            self._events.setdefault(job_id, threading.Event())
+        self._pool.submit(self._run, job_id)
+
+    def wait(self, job_id: str, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the job to finish; True when it has."""
+        with self._lock:
+            event = self._events.get(job_id)
+        if event is None:
+            return True
+        return event.wait(max(0.0, seconds))
+
+    def recover(self) -> int:
+        conn = connect(self.app)
+        try:
+            with transaction(conn):
+                conn.execute("UPDATE jobs SET status = 'queued', stage = 'requeued' "
+                             "WHERE status = 'running'")
+            queued = [r["job_id"] for r in conn.execute(
+                "SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY created_at, job_id")]
+        finally:
+            conn.close()
+        for job_id in queued:
+            self.submit(job_id)
+        return len(queued)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    def _run(self, job_id: str) -> None:
+        conn = connect(self.app)
+        try:
+            with self.app.app_context():
+                self._execute(conn, job_id)
+        except Exception:  # never let a worker thread die silently
+            log.exception("job %s crashed outside its handler", job_id)
+        finally:
+            conn.close()
+            with self._lock:
+                event = self._events.pop(job_id, None)
+            if event is not None:
+                event.set()
+
+    def _execute(self, conn, job_id: str) -> None:
+        with transaction(conn):
+            job = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if job is None or job["status"] != "queued":
+                return
+            conn.execute("UPDATE jobs SET status = 'running', stage = 'starting', "
+                         "started_at = ?, attempts = attempts + 1 WHERE job_id = ?",
+                         (now(self.app), job_id))
+        job = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if job["attempts"] > MAX_ATTEMPTS:
+            return self._fail(conn, job, "simio_internal_error",
+                              "The job was interrupted too many times and was stopped.")
+
+        def set_stage(stage: str) -> None:
+            with transaction(conn):
+                conn.execute("UPDATE jobs SET stage = ? WHERE job_id = ?", (stage, job_id))
+
+        try:
+            self.handlers[job["job_type"]](self.app, conn, job, set_stage)
+        except SimioError as exc:
+            return self._fail(conn, job, exc.code, exc.detail)
+        except Exception:
+            log.exception("job %s failed", job_id)
+            return self._fail(conn, job, "simio_internal_error",
+                              "The job failed unexpectedly; retry the request.")
+        with transaction(conn):
+            conn.execute("UPDATE jobs SET status = 'completed', stage = 'completed', "
+                         "completed_at = ? WHERE job_id = ?", (now(self.app), job_id))
+
+    def _fail(self, conn, job, code: str, message: str) -> None:
+        with transaction(conn):
+            conn.execute("UPDATE jobs SET status = 'failed', stage = 'failed', error_code = ?, "
+                         "error_message = ?, completed_at = ? WHERE job_id = ?",
+                         (code, message, now(self.app), job["job_id"]))
+        cleanup = getattr(self.handlers.get(job["job_type"]), "on_failure", None)
+        if cleanup is not None:
+            cleanup(self.app, conn, job, code)
