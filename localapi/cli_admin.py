@@ -1,0 +1,133 @@
+"""``simio admin``: operator commands, run against the store file directly (no server needed).
+
+Every command takes ``--data-dir`` (default: ``SIMIO_DATA_DIR``, else the configured
+default), opens the SQLite store there, applies pending migrations and acts through
+``localapi.admin``; every change is audited with actor ``operator``. The server may keep
+running meanwhile: SQLite's write lock serialises the two.
+
+    simio admin signups list [--status pending|approved|declined]
+    simio admin signups approve REQUEST_ID
+    simio admin signups decline REQUEST_ID
+    simio admin tenants create --company NAME   # prints client_id and client_secret
+    simio admin tenants quota TENANT_ID ROWS
+    simio admin audit [--limit N]
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import click
+
+from localapi import admin as ops
+from localapi.clock import iso
+from localapi.config import Config
+
+
+def _config(data_dir: str | None) -> Config:
+    return Config.load({"data_dir": data_dir} if data_dir else None)
+
+
+def with_store(command):
+    """Add ``--data-dir``; call ``command(conn, key, config, **params)``; close; map errors."""
+
+    @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                  help="Data directory holding the store (default: SIMIO_DATA_DIR or "
+                       "the configured default).")
+    @functools.wraps(command)
+    def wrapped(data_dir, **params):
+        config = _config(data_dir)
+        conn, key = ops.open_store(config.data_dir)
+        try:
+            return command(conn, key, config, **params)
+        except ops.OperatorError as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            conn.close()
+
+    return wrapped
+
+
+@click.group("admin")
+def admin():
+    """Operator actions on the local store (audited)."""
+
+
+@admin.group()
+def signups():
+    """Review signup requests."""
+
+
+@signups.command("list")
+@click.option("--status", type=click.Choice(["pending", "approved", "declined"]),
+              default=None, help="Only requests in this state.")
+@with_store
+def signups_list(conn, _key, _config, status):
+    """List signup requests, oldest first."""
+    rows = ops.list_signups(conn, status)
+    if not rows:
+        click.echo("no signup requests")
+    for row in rows:
+        click.echo("\t".join([row["request_id"], row["status"], iso(row["created_at"]),
+                              row["contact_email"], row["company_name"],
+                              row["client_id"] or "-"]))
+
+
+@signups.command("approve")
+@click.argument("request_id")
+@with_store
+def signups_approve(conn, key, config, request_id):
+    """Approve a pending request: creates the tenant and its credential."""
+    approval = ops.approve_signup(conn, key, request_id, config=config)
+    click.echo(f"approved {approval.request_id}: tenant_id={approval.tenant_id} "
+               f"client_id={approval.client_id}")
+    click.echo(f"the requester claims the secret via GET /v1/signup/{approval.request_id} "
+               f"then POST /v1/credential-claims")
+
+
+@signups.command("decline")
+@click.argument("request_id")
+@with_store
+def signups_decline(conn, _key, _config, request_id):
+    """Decline a pending request."""
+    ops.decline_signup(conn, request_id)
+    click.echo(f"declined {request_id}")
+
+
+@admin.group()
+def tenants():
+    """Create tenants and set their quotas."""
+
+
+@tenants.command("create")
+@click.option("--company", required=True, help="Company or team name.")
+@with_store
+def tenants_create(conn, _key, config, company):
+    """Create a tenant with a ready credential; prints client_id and client_secret once."""
+    tenant_id, client_id, secret = ops.create_tenant(conn, company, config=config)
+    click.echo(f"tenant_id={tenant_id}")
+    click.echo(f"client_id={client_id}")
+    click.echo(f"client_secret={secret}")
+
+
+@tenants.command("quota")
+@click.argument("tenant_id")
+@click.argument("rows", type=click.IntRange(min=0))
+@with_store
+def tenants_quota(conn, _key, _config, tenant_id, rows):
+    """Set a tenant's lifetime row quota."""
+    ops.set_quota(conn, tenant_id, rows)
+    click.echo(f"{tenant_id}: row_quota={rows}")
+
+
+@admin.command("audit")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="How many of the newest entries to show.")
+@with_store
+def audit_log(conn, _key, _config, limit):
+    """Show the newest audit entries, newest first."""
+    for entry in ops.audit_entries(conn, limit):
+        click.echo("\t".join([str(entry["seq"]), iso(entry["at"]), entry["actor"],
+                              entry["action"], entry["subject"] or "-",
+                              json.dumps(entry["detail"], sort_keys=True)]))
