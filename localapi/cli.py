@@ -1,0 +1,72 @@
+"""The installed ``simio`` command: the engine's commands plus ``serve`` and ``admin``.
+
+``main`` is the engine's click group (``engine.cli.main``: train, schema, generate,
+quickstart) with the server commands added, so one command line covers both and engine
+errors keep their one-line ``error: <code>: <detail>`` + exit 2 rendering (inherited from
+the engine's group class). ``admin`` (operator actions) lives in ``localapi.cli_admin``
+and is registered whenever that module exists.
+
+Heavy imports (Flask, cheroot, the app) happen inside ``serve``, so ``simio train`` and
+``simio --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from engine.cli import EXIT_BAD_INPUT, main
+
+try:
+    from localapi.cli_admin import admin as _admin
+except ModuleNotFoundError as exc:   # not written yet; any other import failure is a bug
+    if exc.name != "localapi.cli_admin":
+        raise
+    _admin = None
+
+if _admin is not None:
+    main.add_command(_admin, "admin")
+
+
+@main.command()
+@click.option("--host", default=None,
+              help="Interface to listen on.  [default: 127.0.0.1; env SIMIO_HOST]")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port; 0 picks a free one (the banner shows it).  "
+                   "[default: 8080; env SIMIO_PORT]")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Store, artifacts, models and tls/.  [default: ./simio-data; "
+                   "env SIMIO_DATA_DIR]")
+@click.option("--tls/--no-tls", default=None,
+              help="Serve HTTPS. Without --certfile/--keyfile a self-signed certificate is "
+                   "generated once in DATA_DIR/tls/ and reused.  [env SIMIO_TLS]")
+@click.option("--certfile", type=click.Path(dir_okay=False), default=None,
+              help="PEM certificate (chain) to serve; implies --tls.  [env SIMIO_CERTFILE]")
+@click.option("--keyfile", type=click.Path(dir_okay=False), default=None,
+              help="PEM private key of --certfile.  [env SIMIO_KEYFILE]")
+@click.option("--approval", type=click.Choice(["auto", "manual"]), default=None,
+              help="Signup approval.  [default: auto on loopback, else manual; "
+                   "env SIMIO_APPROVAL]")
+@click.option("--dev/--no-dev", default=None,
+              help="Development mode: requests without a token act as a dev tenant. "
+                   "Loopback only.  [env SIMIO_DEV]")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Job threads for training and generation.  [default: 2; env SIMIO_WORKERS]")
+def serve(host, port, data_dir, tls, certfile, keyfile, approval, dev, workers):
+    """Run the local Simulacra-compatible API until SIGTERM or Ctrl-C."""
+    from localapi import server
+
+    overrides = {name: value for name, value in (
+        ("host", host), ("port", port), ("data_dir", data_dir), ("approval", approval),
+        ("dev", dev), ("workers", workers)) if value is not None}
+    try:
+        code = server.serve(overrides, tls=tls, certfile=certfile, keyfile=keyfile)
+    except server.ServeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m localapi.cli`
+    main(prog_name="simio")
