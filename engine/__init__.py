@@ -3,12 +3,25 @@
 >>> from engine import Synthesizer
 >>> synth = Synthesizer().fit("data/quickstart_seed.csv")
 >>> rows = synth.sample(1000, seed=7)
+
+Heavy names (the synthesizer pulls in scipy and numba) load on first use, so commands that
+never touch the model — ``simio --help``, ``simio admin ...`` — start quickly.
 """
 
 from engine.errors import CATALOGUE, SimioError
-from engine.schema import Column, Schema
-from engine.synthesizer import Generation, NotFittedError, Synthesizer
 
 __all__ = ["CATALOGUE", "Column", "Generation", "NotFittedError", "Schema", "SimioError",
-           "Synthesizer"]
+           "Synthesizer", "warm_up"]
 __version__ = "0.1.0"
+
+_LAZY = {"Column": "engine.schema", "Schema": "engine.schema",
+         "Generation": "engine.synthesizer", "NotFittedError": "engine.synthesizer",
+         "Synthesizer": "engine.synthesizer", "warm_up": "engine.synthesizer"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -157,3 +157,17 @@ def _row_count(n) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise SimioError("simio_invalid_field", f"row_count must be a positive integer, not {n!r}")
     return n
+
+
+def warm_up() -> None:
+    """Load (or compile, the first time) every numba kernel on a tiny model.
+
+    The server calls this at start so the first real request does not pay compilation;
+    with the on-disk cache it takes well under a second.
+    """
+    frame = pd.DataFrame({"level": ["a", "b", "a", "b", "a", "c"] * 4,
+                          "value": [1.0, 2.5, 3.0, 4.5, 5.0, 6.5] * 4})
+    synth = Synthesizer().fit(frame)
+    synth.sample(8, seed=0)
+    synth.sample(8, seed=0, conditions={"categorical": {"level": {"a": 0.5}},
+                                        "numeric": {"value": {"min": 1.0, "max": 5.0}}})

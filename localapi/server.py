@@ -159,6 +159,15 @@ def banner(p: Plan) -> list[str]:
     return lines
 
 
+def _warm_kernels() -> None:
+    try:
+        from engine import warm_up
+
+        warm_up()
+    except Exception:  # a failed warm-up only costs the first request some time
+        logging.getLogger("simio.server").exception("kernel warm-up failed")
+
+
 def serve(overrides: dict | None = None, *, tls: bool | None = None,
           certfile: str | None = None, keyfile: str | None = None, environ=os.environ,
           out=None, hard_exit: bool = True) -> int:
@@ -202,6 +211,9 @@ def serve(overrides: dict | None = None, *, tls: bool | None = None,
         raise
     server.wsgi_app = app
     runner = app.extensions.get("simio_jobs")
+    # Load the numba kernels now (from the on-disk cache after the first run) so the first
+    # generation request does not pay for it; in the background, so start-up stays quick.
+    threading.Thread(target=_warm_kernels, name="simio-warmup", daemon=True).start()
 
     stop = threading.Event()
     reason: list[str] = []
