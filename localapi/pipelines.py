@@ -49,6 +49,8 @@ def run_dataset_create(app, conn, job, set_stage) -> None:
     if dataset["status"] != "processing":   # finished before a restart re-queued the job
         return
     started = time.perf_counter()
+    for stale in dataset_dir(app, dataset["dataset_id"]).glob(".*.tmp"):
+        stale.unlink(missing_ok=True)            # a killed attempt's temporary model file
     set_stage("reading")
     raw = read_table(seed_path(app, dataset["dataset_id"]), filename=dataset["seed_name"])
     set_stage("training")
@@ -113,7 +115,8 @@ def run_generation_create(app, conn, job, set_stage) -> None:
     synth = load_synthesizer(app, gen["dataset_id"])
     set_stage("generating")
     out_dir = generation_dir(app, gen["generation_id"])
-    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out_dir, ignore_errors=True)   # a killed attempt's temporary file
+    out_dir.mkdir(parents=True)
     artifact = out_dir / f"synthetic{EXTENSIONS[gen['output_format']]}"
     result = synth.write(artifact, gen["rows_requested"], fmt=gen["output_format"],
                          seed=gen["seed"], conditions=request.get("conditions"))
