@@ -127,6 +127,13 @@ def _labelled(column: Column, series: pd.Series, raw: RawTable) -> Typed:
     return _categorical(column, texts, levels + extra, type_, detail)
 
 
+def _natural_key(level: str):
+    try:
+        return (0, float(level), level)
+    except ValueError:
+        return (1, 0.0, level)
+
+
 def infer_column(column: Column, series: pd.Series, raw: RawTable) -> Typed | str:
     """The typed column, or the detail of an ``other`` drop."""
     dtype = series.dtype
@@ -137,7 +144,13 @@ def infer_column(column: Column, series: pd.Series, raw: RawTable) -> Typed | st
             levels = list(dict.fromkeys(as_text(c) for c in dtype.categories))
             return _categorical(column, _texts(series), levels, "ordered",
                                 "ordered (pandas ordered categorical): category order kept")
-        return _from_text(column, _texts(series), "pandas categorical")
+        # A declared category dtype is categorical even when its labels look numeric
+        # (survey codes "1", "2", ...): the caller has said what the column is. Unordered,
+        # so levels are sorted (numbers by value) like any other factor's.
+        texts = _texts(series)
+        levels = sorted(set(texts.dropna()), key=_natural_key)
+        return _categorical(column, texts, levels, "factor",
+                            "factor (pandas categorical, kept categorical)")
     if pd.api.types.is_bool_dtype(dtype):
         return _from_text(column, _texts(series), "bool dtype")
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):

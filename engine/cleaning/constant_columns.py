@@ -11,8 +11,10 @@ from __future__ import annotations
 from .result import Table, decision
 
 STEP = "constant_columns"
-# caret's defaults: most common / second most common value > 95/5 ...
-NZV_FREQUENCY_RATIO = 95 / 5
+# most common / second most common value > 99/1 (caret's default of 95/5 drops 0/1
+# indicators with 3% incidence and zero-inflated outcomes — exactly the low-incidence
+# audiences survey users want to keep) ...
+NZV_FREQUENCY_RATIO = 99 / 1
 # ... and distinct values / non-missing values below 10%.
 NZV_UNIQUE_SHARE = 0.10
 

@@ -56,7 +56,8 @@ def remove_rare_levels(table: Table, *, auto_clean: bool = True) -> tuple[Table,
                                       f"removing {what}"))
         else:
             columns[name] = replace(column, levels=left)
-            values[name] = series.cat.remove_categories(list(rare))
+            # set_categories keeps the schema's level order (remove_categories re-sorts).
+            values[name] = series.cat.set_categories(left)
             decisions.append(decision(STEP, name, "remove_levels",
                                       f"removed {what}; {sum(rare.values())} values made missing"))
     return table.update(columns, values).drop(drops), decisions

@@ -69,16 +69,27 @@ class NodeEncoding:
         codes[np.isnan(values)] = self.missing_state
         return codes
 
-    def bin_cdf(self, x: float) -> np.ndarray:
-        """P(value <= x | bin) for every bin (the within-bin CDF at ``x``)."""
+    def bin_cdf(self, x: float, side: str = "right") -> np.ndarray:
+        """P(value <= x | bin) for every bin (``side="left"``: P(value < x | bin)).
+
+        The two differ only at a point mass (a vertical CDF segment): a range [a, b] keeps
+        the mass between P(value < a) and P(value <= b), point masses at a or b included.
+        """
         out = np.empty(self.n_bins)
         for b in range(self.n_bins):
             m = self.n_knots[b]
             xs, cs = self.knot_x[b, :m], self.knot_c[b, :m]
             if m == 1:
-                out[b] = 1.0 if x >= xs[0] else 0.0
+                out[b] = float(x >= xs[0]) if side == "right" else float(x > xs[0])
+                continue
+            i = int(np.searchsorted(xs, x, side=side)) - 1
+            if i < 0:
+                out[b] = 0.0
+            elif i >= m - 1:
+                out[b] = 1.0
             else:
-                out[b] = float(np.interp(x, xs, cs, left=0.0, right=1.0))
+                span = xs[i + 1] - xs[i]
+                out[b] = cs[i] + ((x - xs[i]) / span * (cs[i + 1] - cs[i]) if span > 0 else 0.0)
         return out
 
     # -- persistence ------------------------------------------------------------------
@@ -115,9 +126,12 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
         # Few distinct values: each is its own bin, generated exactly.
         thresholds = _midpoints(distinct)
     else:
-        qs = np.quantile(observed, np.linspace(0, 1, n_bins_for(observed.size) + 1)[1:-1])
+        n_bins = n_bins_for(observed.size)
+        qs = np.quantile(observed, np.linspace(0, 1, n_bins + 1)[1:-1])
         if is_integer:
             qs = np.floor(qs) + 0.5          # cut between whole numbers, never through one
+        else:
+            qs = np.concatenate([qs, _point_mass_cuts(observed, distinct, n_bins)])
         thresholds = np.unique(qs)
     n_bins = thresholds.size + 1
     bins = np.searchsorted(thresholds, observed, side="right")
@@ -144,6 +158,14 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
         bin_score=ndtri(np.clip(mid, 1e-6, 1 - 1e-6)),
         parent_group=group.astype(np.int64), is_integer=is_integer,
         lower=float(observed[0]), upper=float(observed[-1]))
+
+
+def _point_mass_cuts(observed, distinct, n_bins) -> np.ndarray:
+    """Cuts that give each heavily repeated value (a quantile bin's worth of rows, such as
+    40% exact zeros) a bin of its own, so it is generated as exactly that value."""
+    counts = np.bincount(np.searchsorted(distinct, observed), minlength=distinct.size)
+    heavy = distinct[counts >= observed.size / n_bins]
+    return np.concatenate([heavy, np.nextafter(heavy, np.inf)]) if heavy.size else heavy
 
 
 def _midpoints(distinct: np.ndarray) -> np.ndarray:
@@ -179,7 +201,11 @@ def _bin_knots(values: np.ndarray, span, is_integer: bool):
     n_knots = int(min(MAX_KNOTS, values.size))
     probs = np.linspace(0.0, 1.0, n_knots)
     xs = np.quantile(values, probs)
-    keep = np.concatenate([[True], np.diff(xs) > 0])   # strictly increasing x
+    # Keep the first and last knot of every run of equal x: the CDF then jumps there
+    # (a vertical segment), so a point mass such as 40% exact zeros stays a point mass.
+    same_prev = np.concatenate([[False], np.diff(xs) == 0])
+    same_next = np.concatenate([np.diff(xs) == 0, [False]])
+    keep = ~(same_prev & same_next)
     xs, cs = xs[keep], probs[keep]
     cs[-1] = 1.0
     return xs, cs

@@ -15,7 +15,8 @@ import pandas as pd
 from engine.errors import SimioError
 from engine.model import encoding, structure
 from engine.model.parameters import fit_table
-from engine.model.scores import LocalScorer, normal_scores, parent_state_map, parent_states
+from engine.model.scores import (PROBIT, TABLE, LocalScorer, normal_scores,
+                                 parent_state_map, parent_states)
 from engine.schema import Schema
 
 
@@ -54,24 +55,38 @@ class BayesianNetworkModel:
             else encoding.encode_numeric(col, frame[col.name])
             for col in schema
         ]
-        codes = np.column_stack([enc.encode(frame[enc.name]) for enc in self.encodings_])
+        codes = np.column_stack([enc.encode(_in_schema_order(frame[col.name], col))
+                                 for enc, col in zip(self.encodings_, schema)])
         z = {j: normal_scores(frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan))
              for j, enc in enumerate(self.encodings_) if enc.kind == "numeric"}
         scorer = LocalScorer(codes, self.encodings_, z)
         self.parents_ = structure.learn_structure(
             scorer, self.encodings_, max_parents=self.max_parents, table_size=self._table_size)
-        self.tables_ = [fit_table(j, ps, codes, self.encodings_, z)
-                        for j, ps in enumerate(self.parents_)]
+        self.kinds_ = [scorer.kind(j, ps) for j, ps in enumerate(self.parents_)]
+        self.tables_ = [fit_table(j, ps, kind, codes, self.encodings_, z)
+                        for j, (ps, kind) in enumerate(zip(self.parents_, self.kinds_))]
         self.n_training_rows_ = int(len(frame))
         self.__dict__.pop("kernel_tables", None)
         return self
 
-    def _table_size(self, child: int, parents) -> int:
+    def _table_size(self, child: int, parents, kind: str | None = None) -> int:
+        """Cells of the child's table; without ``kind``, the larger of its options."""
         enc = self.encodings_[child]
+        if kind is None:
+            kind = PROBIT if enc.kind == "numeric" else TABLE
         size = enc.n_states
         for p in parents:
-            size *= parent_states(enc, self.encodings_[p])
+            size *= parent_states(enc, self.encodings_[p], kind)
         return size
+
+    @property
+    def node_kinds(self) -> list[str]:
+        """Each node's table kind; a hand-built model without ``kinds_`` gets the default
+        (probit-indexed tables for numeric children, count tables otherwise)."""
+        kinds = getattr(self, "kinds_", None)
+        if kinds is not None:
+            return kinds
+        return [PROBIT if e.kind == "numeric" else TABLE for e in self.encodings_]
 
     @property
     def edges(self) -> list[tuple[str, str]]:
@@ -87,12 +102,12 @@ class BayesianNetworkModel:
         stride = np.zeros((d, width), dtype=np.int64)
         maps: list[np.ndarray] = []
         used = 0
-        for j, ps in enumerate(self.parents_):
-            sizes = [parent_states(encs[j], encs[p]) for p in ps]
+        for j, (ps, kind) in enumerate(zip(self.parents_, self.node_kinds)):
+            sizes = [parent_states(encs[j], encs[p], kind) for p in ps]
             for s, p in enumerate(ps):
                 parent_index[j, s] = p
                 stride[j, s] = int(np.prod(sizes[s + 1:])) if s + 1 < len(sizes) else 1
-                pmap = parent_state_map(encs[j], encs[p])
+                pmap = parent_state_map(encs[j], encs[p], kind)
                 map_offset[j, s] = used
                 maps.append(pmap)
                 used += pmap.size
@@ -101,7 +116,9 @@ class BayesianNetworkModel:
         cdfs = []
         for t in self.tables_:
             c = np.cumsum(t, axis=1)
-            c[:, -1] = 1.0          # rounding must never leave a uniform past the last state
+            # From the last possible state on, the CDF is exactly 1: rounding must never
+            # leave a uniform past it (it would land on a zero-probability state).
+            c[c >= c[:, -1:]] = 1.0
             cdfs.append(c.ravel())
         sizes = np.array([t.size for t in self.tables_], dtype=np.int64)
         return KernelTables(
@@ -112,3 +129,12 @@ class BayesianNetworkModel:
             parent_stride=stride, card=card,
             table_offset=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
             cdf=np.concatenate(cdfs), probs=probs)
+
+
+def _in_schema_order(series: pd.Series, column) -> pd.Series:
+    """Categorical codes must follow the schema's level order, whatever the frame's is."""
+    if column.kind != "categorical":
+        return series
+    values = series.astype(object).where(series.notna(), None)
+    return pd.Series(pd.Categorical(values, categories=list(column.levels or [])),
+                     index=series.index)

@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ import numpy as np
 from engine.errors import SimioError
 from engine.model.encoding import NodeEncoding
 from engine.model.network import BayesianNetworkModel
+from engine.model.scores import PROBIT, TABLE
 from engine.schema import Schema
 
 FORMAT = "simio-model"
@@ -56,6 +58,7 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) 
         "schema": model.schema_.to_dict(),
         "encodings": encodings,
         "parents": [list(p) for p in model.parents_],
+        "kinds": list(model.kinds_),
         "tables": tables,
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()},
         "extra": extra or {},
@@ -100,11 +103,13 @@ def load_model(path) -> tuple[BayesianNetworkModel, dict]:
         raise
     except FileNotFoundError:
         raise SimioError("simio_invalid_model_file", f"{path} does not exist") from None
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, TypeError) as exc:
+    # A damaged zip can raise any of these from the zip, zlib or numpy layers.
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, TypeError,
+            AttributeError, RuntimeError, zlib.error) as exc:
         raise _invalid(path, f"it is not a readable simio model ({exc})") from None
     try:
         return _rebuild(manifest, arrays), manifest.get("extra", {})
-    except (KeyError, ValueError, TypeError, IndexError) as exc:
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
         raise _invalid(path, f"its contents are inconsistent ({exc})") from None
 
 
@@ -117,13 +122,16 @@ def _rebuild(manifest, arrays) -> BayesianNetworkModel:
         fields.update({k: arrays[name] for k, name in entry["arrays"].items()})
         model.encodings_.append(NodeEncoding(**fields))
     model.parents_ = [tuple(int(p) for p in ps) for ps in manifest["parents"]]
+    model.kinds_ = [str(k) for k in manifest["kinds"]]
+    if any(k not in (PROBIT, TABLE) for k in model.kinds_):
+        raise ValueError("unknown table kind")
     model.tables_ = [arrays[name] for name in manifest["tables"]]
     model.n_training_rows_ = int(manifest["n_training_rows"])
     if len(model.encodings_) != len(model.schema_) or len(model.tables_) != len(model.parents_):
         raise ValueError("schema, encodings and tables disagree in length")
     for j, (enc, table) in enumerate(zip(model.encodings_, model.tables_)):
         if table.ndim != 2 or table.shape[1] != enc.n_states or model._table_size(
-                j, model.parents_[j]) != table.size:
+                j, model.parents_[j], model.kinds_[j]) != table.size:
             raise ValueError(f"table {j} has the wrong shape")
     model.kernel_tables  # builds and validates the structure (raises on a cycle)
     return model

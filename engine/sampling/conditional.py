@@ -48,6 +48,7 @@ MAX_REUSE = 10.0
 STREAM_POOL = 2
 STREAM_CELL = 3
 STREAM_ORDER = 4
+STREAM_RESAMPLE = 5
 
 
 @dataclass
@@ -123,7 +124,7 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
             candidates[int(cell)] = _cell_candidates(model, int(cell), need, cond_nodes, dims,
                                                      lam, seed, pool_codes, pool_w, cell_of_pool)
         codes, w = candidates[int(cell)]
-        picks = _systematic_resample(w, need, rng.block_generator(seed, (STREAM_CELL, int(cell)), 1))
+        picks = _systematic_resample(w, need, rng.block_generator(seed, (STREAM_RESAMPLE, int(cell)), 0))
         blocks.append(codes[picks])
     codes = np.concatenate(blocks)
     order = rng.block_generator(seed, STREAM_ORDER, 0).permutation(codes.shape[0])
@@ -153,7 +154,7 @@ def _range_evidence(model, scenario: Scenario, index):
         j = index[name]
         enc = model.encodings_[j]
         lo_x, hi_x = (math.ceil(lo) - 0.5, math.floor(hi) + 0.5) if enc.is_integer else (lo, hi)
-        cdf_lo, cdf_hi = enc.bin_cdf(lo_x), enc.bin_cdf(hi_x)
+        cdf_lo, cdf_hi = enc.bin_cdf(lo_x, side="left"), enc.bin_cdf(hi_x, side="right")
         mass = np.clip(cdf_hi - cdf_lo, 0.0, 1.0)
         point = enc.n_knots == 1
         mass[point] = ((enc.knot_x[point, 0] >= lo_x) & (enc.knot_x[point, 0] <= hi_x))
@@ -262,29 +263,60 @@ def allocate_counts(q: np.ndarray, margins: list[np.ndarray], rows: int) -> np.n
 
 
 def _repair_axis(counts, expected, allowed, target, axis):
-    """Move single rows along ``axis`` until its margin equals ``target``."""
+    """Move single rows along ``axis`` until its margin equals ``target``.
+
+    A move takes a row from level ``a`` to level ``b`` within one slice (the other columns'
+    levels fixed), so the other margins never change. When no slice allows ``a -> b``
+    directly (structural zeros), the row travels along a chain ``a -> c -> ... -> b``
+    found by breadth-first search; the intermediate levels' margins are unchanged.
+    """
     counts = np.moveaxis(counts, axis, 0).copy()
-    expected = np.moveaxis(expected, axis, 0)
-    allowed = np.moveaxis(allowed, axis, 0)
-    flat = counts.reshape(counts.shape[0], -1)
-    exp_flat = expected.reshape(flat.shape)
-    ok_flat = allowed.reshape(flat.shape)
+    shape = counts.shape
+    flat = counts.reshape(shape[0], -1)
+    exp_flat = np.moveaxis(expected, axis, 0).reshape(flat.shape)
+    ok_flat = np.moveaxis(allowed, axis, 0).reshape(flat.shape)
     while True:
         current = flat.sum(axis=1)
-        over = np.flatnonzero(current > target)
-        under = np.flatnonzero(current < target)
-        if over.size == 0 or under.size == 0:
+        over = set(np.flatnonzero(current > target).tolist())
+        under = set(np.flatnonzero(current < target).tolist())
+        if not over or not under:
             break
-        a, b = over[0], under[0]
-        # the slice where moving a row from level a to level b hurts the fit least
-        gain = (exp_flat[b] - flat[b]) - (exp_flat[a] - flat[a])
-        gain = np.where((flat[a] > 0) & ok_flat[b], gain, -np.inf)
-        best = int(np.argmax(gain))
-        if not np.isfinite(gain[best]):
-            break
-        flat[a, best] -= 1
-        flat[b, best] += 1
-    return np.moveaxis(flat.reshape(counts.shape), 0, axis)
+        path = _move_path(flat, ok_flat, exp_flat, sorted(over), under)
+        if path is None:
+            break                      # no exact allocation exists under the zeros
+        for src, dst, slice_ in path:
+            flat[src, slice_] -= 1
+            flat[dst, slice_] += 1
+    return np.moveaxis(flat.reshape(shape), 0, axis)
+
+
+def _move_path(flat, ok_flat, exp_flat, sources, targets):
+    """Shortest chain of single-row moves from an over-full to an under-full level."""
+    previous = {a: None for a in sources}
+    frontier = list(sources)
+    while frontier:
+        nxt = []
+        for level in frontier:
+            for other in range(flat.shape[0]):
+                if other in previous:
+                    continue
+                # the slice where the move hurts the fit least
+                gain = (exp_flat[other] - flat[other]) - (exp_flat[level] - flat[level])
+                gain = np.where((flat[level] > 0) & ok_flat[other], gain, -np.inf)
+                best = int(np.argmax(gain))
+                if not np.isfinite(gain[best]):
+                    continue
+                previous[other] = (level, best)
+                if other in targets:
+                    path, node = [], other
+                    while previous[node] is not None:
+                        src, slice_ = previous[node]
+                        path.append((src, node, slice_))
+                        node = src
+                    return path[::-1]
+                nxt.append(other)
+        frontier = nxt
+    return None
 
 
 def conditional_frame(model, draw: ConditionalDraw, seed: int, chunk_rows: int) -> pd.DataFrame:

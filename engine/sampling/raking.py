@@ -27,7 +27,8 @@ def rake(q0: np.ndarray, margins: list[np.ndarray], upper: float = np.inf
     distribution over axis ``i`` (sums to 1).
     """
     q = q0.copy()
-    cap = upper * q0
+    cap = np.zeros_like(q0)
+    cap[q0 > 0] = upper * q0[q0 > 0]          # (inf * 0 would be nan)
     checkpoint = np.inf
     for iteration in range(MAX_ITERATIONS):
         for axis in range(q0.ndim):
@@ -48,7 +49,7 @@ def _fit_axis(q, cap, target, axis):
     other = tuple(i for i in range(q.ndim) if i != axis)
     for _ in range(50):
         current = q.sum(axis=other)
-        at_cap = np.isclose(q, cap) & np.isfinite(cap)
+        at_cap = np.isclose(q, cap, rtol=1e-12, atol=0.0) & np.isfinite(cap)
         free = np.where(at_cap, 0.0, q).sum(axis=other)
         fixed = current - free
         with np.errstate(divide="ignore", invalid="ignore"):

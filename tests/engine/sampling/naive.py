@@ -1,0 +1,150 @@
+"""Slow, obviously correct references for the numba kernels in ``engine.sampling._kernels``.
+
+STYLE.md section 7 (stumpy's ``tests/naive.py``): plain Python loops over a natural
+representation of the inputs, no flattened offsets or strides, no numba. The kernel tests
+feed the same inputs to both and demand identical codes and weights/values to 1e-12.
+Floating-point sums run left to right in explicit loops, as the kernels do (``sum`` and
+``math.fsum`` would round differently).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def cumulative(probs) -> list[float]:
+    """A row's running sums, left to right; exactly 1 from the last possible state on.
+
+    The kernel contract (``_forward_sample``: "cdf: row-wise cumulative conditional
+    probabilities, last = 1"). Rounding may leave the running sum a few ulps short of 1;
+    a uniform in that gap must still land on a state with positive probability, so every
+    entry from the last positive-probability state onwards is 1 (not only the last one).
+    """
+    out, acc = [], 0.0
+    for p in probs:
+        acc += float(p)
+        out.append(acc)
+    last_possible = max([k for k, p in enumerate(probs) if p > 0.0], default=len(out) - 1)
+    for k in range(last_possible, len(out)):
+        out[k] = 1.0
+    return out
+
+
+def topological_order(parents) -> list[int]:
+    """Any order with every parent before its children (sampling does not depend on
+    which one: node ``j`` always uses uniform column ``j``)."""
+    done: list[int] = []
+    while len(done) < len(parents):
+        ready = [j for j in range(len(parents))
+                 if j not in done and all(p in done for p in parents[j])]
+        if not ready:
+            raise ValueError("parents contain a cycle")
+        done.append(ready[0])
+    return done
+
+
+def draw_from_cdf(cdf, u: float) -> int:
+    """The first state whose cumulative probability exceeds ``u`` (inverse CDF)."""
+    for k, c in enumerate(cdf):
+        if u < c:
+            return k
+    return len(cdf) - 1
+
+
+def draw_with_evidence(cdf, likelihood, u: float) -> tuple[int, float]:
+    """(state, normaliser) drawn from P(state) * likelihood(state), renormalised.
+
+    P(state) is the cdf's step at that state. The state is the first one with positive
+    weight whose running total exceeds ``u * total`` (the last positive one if rounding
+    leaves none); when every weight is zero the row gets state 0 and normaliser 0.
+    """
+    weights = []
+    prev = 0.0
+    for c, lik in zip(cdf, likelihood):
+        weights.append((c - prev) * float(lik))
+        prev = c
+    total = 0.0
+    for w in weights:
+        total += w
+    if not total > 0.0:
+        return 0, total
+    positive = [k for k, w in enumerate(weights) if w > 0.0]
+    target = u * total
+    running = 0.0
+    for k in positive:
+        running += weights[k]
+        if target < running:
+            return k, total
+    return positive[-1], total
+
+
+def forward_sample(parents, state_maps, tables, evidence, uniforms):
+    """Ancestral sampling with likelihood-weighted soft evidence, one row at a time.
+
+    Parameters
+    ----------
+    parents : list of tuples      parents[j] = parent nodes of j, in table-axis order
+    state_maps : list of lists    state_maps[j][s][code] = state of parent s on j's table axis s
+    tables : list of arrays       tables[j][state_0, ..., state_{P-1}, k] = P(j = k | parents)
+    evidence : dict               node -> per-state likelihood in [0, 1]
+    uniforms : float[n, d]        the uniform for row i, node j is uniforms[i, j]
+
+    Returns (codes int64[n, d], weights float64[n]); a row's weight is the product over
+    evidence nodes of P(evidence at that node | the row's sampled parents).
+    """
+    uniforms = np.asarray(uniforms)
+    n, d = uniforms.shape
+    order = topological_order(parents)
+    codes = np.zeros((n, d), dtype=np.int64)
+    weights = np.zeros(n, dtype=np.float64)
+    for i in range(n):
+        row = [None] * d
+        weight = 1.0
+        for j in order:
+            index = tuple(int(state_maps[j][s][row[p]]) for s, p in enumerate(parents[j]))
+            cdf = cumulative(tables[j][index])
+            u = float(uniforms[i, j])
+            if j in evidence:
+                row[j], total = draw_with_evidence(cdf, evidence[j], u)
+                weight *= total
+            else:
+                row[j] = draw_from_cdf(cdf, u)
+        codes[i] = row
+        weights[i] = weight
+    return codes, weights
+
+
+def within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, cdf_lo, cdf_hi,
+                      uniforms, round_to_integer):
+    """Values inside their bins by inverting each bin's piecewise-linear CDF.
+
+    Bin ``b``'s CDF runs through the knots (knot_x[b, s], knot_c[b, s]) for s < n_knots[b];
+    a one-knot bin is a point mass. The uniform is first mapped into the allowed part
+    [cdf_lo[b], cdf_hi[b]] of the CDF (q = lo + u * (hi - lo)); the segment used is the
+    LAST one whose left knot has c <= q, so zero-mass (flat) segments are never landed in;
+    on a flat segment itself the value is its right end. Integer columns round half up.
+    The missing state gives NaN.
+    """
+    out = np.empty(len(codes), dtype=np.float64)
+    for i, (b, u) in enumerate(zip(codes, uniforms)):
+        b = int(b)
+        if b == missing_state:
+            out[i] = math.nan
+            continue
+        m = int(n_knots[b])
+        xs = [float(x) for x in knot_x[b][:m]]
+        cs = [float(c) for c in knot_c[b][:m]]
+        if m == 1:
+            x = xs[0]
+        else:
+            q = float(cdf_lo[b]) + float(u) * (float(cdf_hi[b]) - float(cdf_lo[b]))
+            segment = max([s for s in range(m - 1) if cs[s] <= q], default=0)
+            c0, c1 = cs[segment], cs[segment + 1]
+            x0, x1 = xs[segment], xs[segment + 1]
+            x = x0 + (q - c0) / (c1 - c0) * (x1 - x0) if c1 > c0 else x1
+        if round_to_integer:
+            x = float(math.floor(x + 0.5))
+        out[i] = x
+    return out
