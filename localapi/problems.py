@@ -90,7 +90,8 @@ def register(app) -> None:
         code, detail = _HTTP_CODES.get(exc.code, ("simio_invalid_field", exc.description))
         if exc.code not in _HTTP_CODES and exc.code != 400:
             code, detail = "simio_internal_error", "Unexpected HTTP error."
-        return problem(code, detail)
+        allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}   # RFC 9110
+        return problem(code, detail, allow)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

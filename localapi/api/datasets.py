@@ -99,8 +99,15 @@ def _stage_upload(upload) -> tuple[Path, str]:
     staging.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=staging, prefix="upload-")
     digest = hashlib.sha256()
+    limit, size = current_app.config["SIMIO"].max_upload_bytes, 0
     with open(fd, "wb") as out:
         while chunk := upload.stream.read(COPY_CHUNK):
+            size += len(chunk)
+            if size > limit:   # MAX_CONTENT_LENGTH has 64 KiB slack for the multipart framing
+                out.close()
+                Path(name).unlink(missing_ok=True)
+                raise SimioError("simio_file_too_large", "seed_file exceeds the maximum "
+                                 f"upload size of {limit} bytes.")
             digest.update(chunk)
             out.write(chunk)
     return Path(name), digest.hexdigest()

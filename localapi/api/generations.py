@@ -139,5 +139,7 @@ def download(generation_id):
             generation_id, request.args.get("expires"), request.args.get("sig")):
         raise not_found()
     fmt = gen["output_format"]
-    return send_file(gen["artifact_path"], mimetype=CONTENT_TYPES[fmt], as_attachment=True,
-                     download_name=f"{generation_id}.{fmt}", conditional=False, etag=False)
+    response = send_file(gen["artifact_path"], mimetype=CONTENT_TYPES[fmt], as_attachment=True,
+                         download_name=f"{generation_id}.{fmt}", conditional=False, etag=False)
+    response.headers["Cache-Control"] = "no-store"   # customer data: never in a cache
+    return response
