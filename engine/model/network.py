@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.errors import SimioError
 from engine.model import encoding, structure
-from engine.model.parameters import fit_table
+from engine.model.parameters import fit_node
 from engine.model.scores import (PROBIT, TABLE, LocalScorer, normal_scores,
                                  parent_state_map, parent_states)
 from engine.schema import Schema
@@ -63,8 +63,10 @@ class BayesianNetworkModel:
         self.parents_ = structure.learn_structure(
             scorer, self.encodings_, max_parents=self.max_parents, table_size=self._table_size)
         self.kinds_ = [scorer.kind(j, ps) for j, ps in enumerate(self.parents_)]
-        self.tables_ = [fit_table(j, ps, kind, codes, self.encodings_, z)
-                        for j, (ps, kind) in enumerate(zip(self.parents_, self.kinds_))]
+        fitted = [fit_node(j, ps, kind, codes, self.encodings_, z)
+                  for j, (ps, kind) in enumerate(zip(self.parents_, self.kinds_))]
+        self.tables_ = [table for table, _ in fitted]
+        self.latents_ = [latent for _, latent in fitted]
         self.n_training_rows_ = int(len(frame))
         self.__dict__.pop("kernel_tables", None)
         return self
@@ -78,6 +80,20 @@ class BayesianNetworkModel:
         for p in parents:
             size *= parent_states(enc, self.encodings_[p], kind)
         return size
+
+    def node_latent(self, node: int):
+        """A probit node's latent normal (mu per configuration, sigma, cum), else None."""
+        latents = getattr(self, "latents_", None)
+        return None if latents is None else latents[node]
+
+    def config_of_rows(self, node: int, codes: np.ndarray) -> np.ndarray:
+        """Each row's parent configuration (table row) for ``node``."""
+        kt = self.kernel_tables
+        cfg = np.zeros(codes.shape[0], dtype=np.int64)
+        for s in range(int(kt.n_parents[node])):
+            pmap = kt.parent_map[kt.parent_map_offset[node, s]:]
+            cfg += pmap[codes[:, kt.parent_index[node, s]]] * kt.parent_stride[node, s]
+        return cfg
 
     @property
     def node_kinds(self) -> list[str]:

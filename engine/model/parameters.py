@@ -23,23 +23,33 @@ PRIOR_ROWS = 2.0
 def fit_table(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
               encodings: list[NodeEncoding], z: dict[int, np.ndarray]) -> np.ndarray:
     """The (parent configurations x states) probability table of ``child``."""
+    return fit_node(child, parents, kind, codes, encodings, z)[0]
+
+
+def fit_node(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
+             encodings: list[NodeEncoding], z: dict[int, np.ndarray]):
+    """(table, latent): the table, and for a probit child its latent normal
+    ``{"mu": per configuration, "sigma", "cum": cumulative bin shares}`` (else None)."""
     enc = encodings[child]
     cfg, shape = config_index(codes, encodings, child, parents, kind)
     n_cfg = int(np.prod(shape)) if shape else 1
     y = codes[:, child]
     if enc.kind == "categorical":
-        return smoothed_counts(y, cfg, n_cfg, enc.n_states)
+        return smoothed_counts(y, cfg, n_cfg, enc.n_states), None
     observed = y != enc.missing_state if enc.missing_state >= 0 else np.ones(y.size, bool)
+    latent = None
     if kind == PROBIT:
-        probs = fit_probit(codes, encodings, z[child], child, parents).probs
+        fit = fit_probit(codes, encodings, z[child], child, parents)
+        probs = fit.probs
+        latent = {"mu": fit.mu, "sigma": fit.sigma, "cum": fit.cum}
     elif kind == TABLE:
         probs = smoothed_counts(y[observed], cfg[observed], n_cfg, enc.n_bins)
     else:
         raise ValueError(f"unknown table kind {kind!r}")
     if enc.missing_state < 0:
-        return probs
+        return probs, latent
     p_missing = smoothed_counts((~observed).astype(np.int64), cfg, n_cfg, 2)[:, 1]
-    return np.hstack([probs * (1.0 - p_missing)[:, None], p_missing[:, None]])
+    return np.hstack([probs * (1.0 - p_missing)[:, None], p_missing[:, None]]), latent
 
 
 def smoothed_counts(y, cfg, n_cfg, k) -> np.ndarray:

@@ -49,6 +49,15 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) 
         name = f"tables/{j}.npy"
         arrays[name] = np.ascontiguousarray(table, dtype=np.float64)
         tables.append(name)
+    latents = []
+    for j, latent in enumerate(getattr(model, "latents_", None) or [None] * len(tables)):
+        if latent is None:
+            latents.append(None)
+            continue
+        arrays[f"latents/{j}/mu.npy"] = np.ascontiguousarray(latent["mu"], dtype=np.float64)
+        arrays[f"latents/{j}/cum.npy"] = np.ascontiguousarray(latent["cum"], dtype=np.float64)
+        latents.append({"mu": f"latents/{j}/mu.npy", "cum": f"latents/{j}/cum.npy",
+                        "sigma": float(latent["sigma"])})
     blobs = {name: _npy_bytes(value) for name, value in arrays.items()}
     manifest = {
         "format": FORMAT,
@@ -60,6 +69,7 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) 
         "parents": [list(p) for p in model.parents_],
         "kinds": list(model.kinds_),
         "tables": tables,
+        "latents": latents,
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()},
         "extra": extra or {},
     }
@@ -126,13 +136,22 @@ def _rebuild(manifest, arrays) -> BayesianNetworkModel:
     if any(k not in (PROBIT, TABLE) for k in model.kinds_):
         raise ValueError("unknown table kind")
     model.tables_ = [arrays[name] for name in manifest["tables"]]
+    model.latents_ = [None if entry is None else
+                      {"mu": arrays[entry["mu"]], "cum": arrays[entry["cum"]],
+                       "sigma": float(entry["sigma"])}
+                      for entry in manifest["latents"]]
     model.n_training_rows_ = int(manifest["n_training_rows"])
-    if len(model.encodings_) != len(model.schema_) or len(model.tables_) != len(model.parents_):
-        raise ValueError("schema, encodings and tables disagree in length")
+    if not (len(model.encodings_) == len(model.schema_) == len(model.tables_)
+            == len(model.parents_) == len(model.kinds_) == len(model.latents_)):
+        raise ValueError("schema, encodings, tables and structure disagree in length")
     for j, (enc, table) in enumerate(zip(model.encodings_, model.tables_)):
         if table.ndim != 2 or table.shape[1] != enc.n_states or model._table_size(
                 j, model.parents_[j], model.kinds_[j]) != table.size:
             raise ValueError(f"table {j} has the wrong shape")
+        latent = model.latents_[j]
+        if latent is not None and (latent["mu"].shape != (table.shape[0],) or
+                                   latent["cum"].shape != (enc.n_bins + 1,)):
+            raise ValueError(f"latent model {j} has the wrong shape")
     model.kernel_tables  # builds and validates the structure (raises on a cycle)
     return model
 

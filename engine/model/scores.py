@@ -103,6 +103,9 @@ class ProbitFit:
     probs: np.ndarray        # (configurations, bins) over the observed bins
     n_features: int
     n_observed: int
+    mu: np.ndarray           # latent mean per configuration (copula scale)
+    sigma: float             # latent spread
+    cum: np.ndarray          # cumulative bin shares: 0, ..., 1 (bin b: cum[b]..cum[b+1])
 
 
 def fit_probit(codes, encodings, z, child, parents) -> ProbitFit:
@@ -130,7 +133,8 @@ def fit_probit(codes, encodings, z, child, parents) -> ProbitFit:
     cdf = np.hstack([np.zeros((n_cfg, 1)), edges, np.ones((n_cfg, 1))])
     probs = np.maximum(np.diff(cdf, axis=1), 0.0)
     probs /= probs.sum(axis=1, keepdims=True)
-    return ProbitFit(probs=probs, n_features=design.shape[1] - 1, n_observed=m)
+    return ProbitFit(probs=probs, n_features=design.shape[1] - 1, n_observed=m, mu=mu,
+                     sigma=float(sigma), cum=np.concatenate([[0.0], cum, [1.0]]))
 
 
 class LocalScorer:

@@ -253,13 +253,57 @@ def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
 
 
 def allocate_counts(q: np.ndarray, margins: list[np.ndarray], rows: int) -> np.ndarray:
-    """Integer cell counts summing to ``rows`` whose margins are the rounded targets."""
+    """Integer cell counts summing to ``rows`` whose margins are the rounded targets.
+
+    Fast path: largest remainder on the cells, then unit moves along each axis. Moves on
+    one axis at a time can get stuck behind structural zeros even when an exact table
+    exists; then the table is solved jointly as a small integer program (closest to
+    ``q * rows`` in L1, every margin fixed, zeros kept). If no exact table exists on q's
+    support, the fast path's table (margins within a row or two) is kept.
+    """
     counts = largest_remainder(q.ravel(), rows).reshape(q.shape)
     expected = q * rows
-    for axis, margin in enumerate(margins):
-        target = largest_remainder(margin, rows)
+    targets = [largest_remainder(margin, rows) for margin in margins]
+    for axis, target in enumerate(targets):
         counts = _repair_axis(counts, expected, q > 0, target, axis)
-    return counts
+    if all(np.array_equal(_margin(counts, axis), t) for axis, t in enumerate(targets)):
+        return counts
+    exact = _exact_allocation(expected, q > 0, targets)
+    return counts if exact is None else exact
+
+
+def _margin(table, axis):
+    return table.sum(axis=tuple(i for i in range(table.ndim) if i != axis))
+
+
+def _exact_allocation(expected, allowed, targets):
+    """min sum |n - expected| s.t. the margins equal ``targets`` and n = 0 off ``allowed``."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    cells = expected.size
+    rows, lower, upper = [], [], []
+    for axis, target in enumerate(targets):
+        index = np.moveaxis(np.arange(cells).reshape(expected.shape), axis, 0)
+        for level, count in enumerate(target):
+            row = np.zeros(2 * cells)
+            row[index[level].ravel()] = 1.0
+            rows.append(row)
+            lower.append(count)
+            upper.append(count)
+    # d >= n - e and d >= e - n turn the absolute deviation into linear constraints
+    eye = np.eye(cells)
+    deviation = np.hstack([np.vstack([eye, -eye]), -np.vstack([eye, eye])])
+    e = expected.ravel()
+    constraints = [LinearConstraint(np.array(rows), lower, upper),
+                   LinearConstraint(deviation, -np.inf, np.concatenate([e, -e]))]
+    n_upper = np.where(allowed.ravel(), np.inf, 0.0)
+    result = milp(c=np.concatenate([np.zeros(cells), np.ones(cells)]),
+                  constraints=constraints,
+                  integrality=np.concatenate([np.ones(cells), np.zeros(cells)]),
+                  bounds=Bounds(np.zeros(2 * cells), np.concatenate([n_upper, np.full(cells, np.inf)])))
+    if not result.success:
+        return None
+    return np.rint(result.x[:cells]).astype(np.int64).reshape(expected.shape)
 
 
 def _repair_axis(counts, expected, allowed, target, axis):

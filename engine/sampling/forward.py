@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from engine import rng
-from engine.sampling._kernels import _forward_sample, _within_bin_values
+from engine.sampling._kernels import (_forward_sample, _within_bin_copula_values,
+                                      _within_bin_values)
 
 # Rows per chunk: 4 blocks (262,144 rows) keep a 50-column chunk's working arrays near
 # 100 MB while amortising per-chunk overhead.
@@ -63,9 +64,16 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
             lo_cdf, hi_cdf = np.zeros(enc.n_bins), np.ones(enc.n_bins)
             lower, upper = enc.lower, enc.upper
         values = np.empty(state.shape[0], dtype=np.float64)
-        _within_bin_values(state, enc.missing_state, enc.knot_x, enc.knot_c, enc.n_knots,
-                           lo_cdf, hi_cdf, value_uniforms[:, numeric_slot],
-                           bool(enc.is_integer), values)
+        latent = model.node_latent(j)
+        if latent is None:
+            _within_bin_values(state, enc.missing_state, enc.knot_x, enc.knot_c, enc.n_knots,
+                               lo_cdf, hi_cdf, value_uniforms[:, numeric_slot],
+                               bool(enc.is_integer), values)
+        else:
+            _within_bin_copula_values(
+                state, model.config_of_rows(j, codes), enc.missing_state, latent["mu"],
+                float(latent["sigma"]), latent["cum"], enc.knot_x, enc.knot_c, enc.n_knots,
+                lo_cdf, hi_cdf, value_uniforms[:, numeric_slot], bool(enc.is_integer), values)
         numeric_slot += 1
         np.clip(values, lower, upper, out=values)
         columns[column.name] = _numeric_series(values, enc)

@@ -167,7 +167,7 @@ def test_structurally_impossible_margins_are_infeasible():
     q0 = np.array([[0.0, 0.5], [0.5, 0.0]])
     margins = [np.array([0.7, 0.3]), np.array([0.7, 0.3])]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("error")
         assert rake(q0, margins)[1] is False
         assert rake(q0, margins, 20.0)[1] is False
         # a margin that asks for a level the model never has
@@ -194,7 +194,7 @@ def test_smallest_feasible_upweight():
 def test_smallest_feasible_upweight_raises_when_impossible():
     q0 = np.array([[0.0, 0.5], [0.5, 0.0]])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("error")
         with pytest.raises(ValueError):
             smallest_feasible_upweight(q0, [np.array([0.7, 0.3]), np.array([0.7, 0.3])], 20.0)
 
@@ -312,5 +312,16 @@ def test_allocate_counts_contract_margins():
 
 
 def test_allocate_counts_with_structural_zeros():
+    """No single slice allows the direct move; a chain of moves does."""
     q = np.array([[0.19, 0.01, 0.30], [0.005, 0.005, 0.11], [0.30, 0.08, 0.0]])
     _check_allocation(q, _margins(q), 4)
+
+
+def test_allocate_counts_when_the_first_axis_cannot_be_repaired_alone():
+    q = np.array([[0.0, 0.0, 0.4878], [0.0129, 0.0, 0.1953], [0.2762, 0.0278, 0.0]])
+    q = q / q.sum()
+    counts = allocate_counts(q, _margins(q), 5)
+    np.testing.assert_array_equal(largest_remainder(_margins(q)[0], 5), [2, 1, 2])
+    np.testing.assert_array_equal(largest_remainder(_margins(q)[1], 5), [2, 0, 3])
+    np.testing.assert_array_equal(counts.sum(axis=1), [2, 1, 2])
+    np.testing.assert_array_equal(counts.sum(axis=0), [2, 0, 3])
