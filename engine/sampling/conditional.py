@@ -2,9 +2,10 @@
 
 1. Restrict. Each numeric range becomes soft evidence on its bins: the in-range share of the
    bin's own distribution (0 for the missing state). Zero-share levels are left out.
-2. Joint of the conditioned categorical columns under the ranges, ``q0``: from a pool drawn
-   by likelihood weighting (forward sampling; each evidence node drawn from its table times
-   the evidence, the row weighted by the normaliser).
+2. Joint of the conditioned categorical columns under the ranges, ``q0``: exactly, by
+   variable elimination (``inference``); for a network too large to eliminate, estimated
+   from a pool drawn by likelihood weighting (forward sampling; each evidence node drawn
+   from its table times the evidence, the row weighted by the normaliser).
 3. Rake ``q0`` to the target margins, each cell's ratio ``q / q0`` bounded by the up-weight
    cap inside the solve (``raking``).
 4. Allocate integer counts per joint cell so every margin is exact (largest remainder, then
@@ -28,7 +29,7 @@ import pandas as pd
 
 from engine import rng
 from engine.errors import SimioError
-from engine.sampling import raking
+from engine.sampling import inference, raking
 from engine.sampling.conditions import Scenario, share_vector
 from engine.sampling.forward import STREAM_VALUES, decode, draw_states, n_numeric
 
@@ -36,7 +37,8 @@ from engine.sampling.forward import STREAM_VALUES, decode, draw_states, n_numeri
 # relative to the model restricted to the ranges. 20x lets a 5% level be asked for at 100%
 # while refusing to build a scenario out of a pattern the model thinks is near-impossible.
 DEFAULT_MAX_UPWEIGHT = 20.0
-# Rows drawn to estimate q0; 2^18 puts a 1% cell's relative standard error near 2%.
+# Rows drawn to estimate q0 when exact elimination is too large; 2^18 puts a 1% cell's
+# relative standard error near 2%.
 POOL_ROWS = 4 * rng.BLOCK_ROWS
 # Candidates drawn per row to fill a cell (the candidate budget is OVERSAMPLE x rows).
 OVERSAMPLE = 2
@@ -75,15 +77,17 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
     cond_nodes = [index[name] for name in scenario.categorical]
     dims = tuple(model.encodings_[j].n_states for j in cond_nodes)
 
-    pool_codes, pool_w = draw_states(
-        model, rng.block_uniforms(seed, STREAM_POOL, 0, POOL_ROWS, d), _evidence(model, lam))
-    if not pool_w.sum() > 0:
+    pool = _Pool(model, lam, seed, cond_nodes, dims)
+    exact = inference.joint(model, lam, cond_nodes)
+    if exact is None:                   # elimination too large: estimate q0 from the pool
+        codes, w, cells = pool.draw()
+        exact = np.bincount(cells, weights=w, minlength=int(np.prod(dims)))
+    total = float(np.sum(exact))
+    if not total > 0:
         raise SimioError("simio_infeasible_scenario",
                          "No row can satisfy the numeric ranges under the trained model; "
                          "widen the ranges.")
-    cell_of_pool = _cell_index(pool_codes, cond_nodes, dims)
-    q0 = np.bincount(cell_of_pool, weights=pool_w, minlength=int(np.prod(dims)))
-    q0 = (q0 / q0.sum()).reshape(dims)
+    q0 = (np.asarray(exact, dtype=np.float64) / total).reshape(dims)
 
     margins = [_target_margin(model, scenario, name, j, q0, axis)
                for axis, (name, j) in enumerate(zip(scenario.categorical, cond_nodes))]
@@ -104,8 +108,7 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
     feasible = rows
     for cell in np.flatnonzero(counts.ravel()):
         need = int(counts.ravel()[cell])
-        codes, w = _cell_candidates(model, int(cell), need, cond_nodes, dims, lam, seed,
-                                    pool_codes, pool_w, cell_of_pool)
+        codes, w = _cell_candidates(model, int(cell), need, cond_nodes, dims, lam, seed, pool)
         candidates[int(cell)] = (codes, w)
         ess = w.sum() ** 2 / max(float((w * w).sum()), 1e-300)
         feasible = min(feasible, int(rows * min(1.0, ess * MAX_REUSE / need)))
@@ -122,7 +125,7 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
         need = int(counts.ravel()[cell])
         if int(cell) not in candidates:
             candidates[int(cell)] = _cell_candidates(model, int(cell), need, cond_nodes, dims,
-                                                     lam, seed, pool_codes, pool_w, cell_of_pool)
+                                                     lam, seed, pool)
         codes, w = candidates[int(cell)]
         picks = _systematic_resample(w, need, rng.block_generator(seed, (STREAM_RESAMPLE, int(cell)), 0))
         blocks.append(codes[picks])
@@ -212,8 +215,7 @@ def _target_margin(model, scenario, name, node, q0, axis) -> np.ndarray:
 
 # --- step 4-5: integer allocation and filling -----------------------------------------
 
-def _cell_candidates(model, cell, need, cond_nodes, dims, lam, seed,
-                     pool_codes, pool_w, cell_of_pool):
+def _cell_candidates(model, cell, need, cond_nodes, dims, lam, seed, pool):
     """Likelihood-weighted candidates for one joint cell (its levels as hard evidence).
 
     The candidate budget is fixed by the rows the cell needs at the requested size, so a
@@ -230,9 +232,27 @@ def _cell_candidates(model, cell, need, cond_nodes, dims, lam, seed,
     codes, w = draw_states(model, rng.block_uniforms(seed, (STREAM_CELL, cell), 0, n_candidates, d),
                            _evidence(model, cell_lam))
     if not w.sum() > 0:   # fall back on the pool's rows in this cell
+        pool_codes, pool_w, cell_of_pool = pool.draw()
         in_cell = cell_of_pool == cell
         codes, w = pool_codes[in_cell], pool_w[in_cell]
     return codes, w
+
+
+class _Pool:
+    """The likelihood-weighted pool under the range evidence, drawn only when needed."""
+
+    def __init__(self, model, lam, seed, cond_nodes, dims):
+        self.args = (model, lam, seed, cond_nodes, dims)
+        self._drawn = None
+
+    def draw(self):
+        if self._drawn is None:
+            model, lam, seed, cond_nodes, dims = self.args
+            d = len(model.encodings_)
+            codes, w = draw_states(model, rng.block_uniforms(seed, STREAM_POOL, 0, POOL_ROWS, d),
+                                   _evidence(model, lam))
+            self._drawn = (codes, w, _cell_index(codes, cond_nodes, dims))
+        return self._drawn
 
 
 def _systematic_resample(weights, n, generator) -> np.ndarray:
