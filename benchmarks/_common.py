@@ -28,17 +28,10 @@ RESULTS_DIR = REPO / "benchmarks" / "results"
 if str(REPO) not in sys.path:          # `python3 benchmarks/x.py` puts benchmarks/ first
     sys.path.insert(0, str(REPO))
 
+from engine.datasets import QUICKSTART_SCENARIO  # noqa: E402  (needs the path above)
+
 # The contract's scenario (docs/conditioning.md): shares per level, bilateral ranges.
-CONTRACT_CONDITIONS = {
-    "categorical": {
-        "segment": {"Premium": 0.55, "Mainstream": 0.35, "Value": 0.10},
-        "channel": {"Online": 0.70, "Retail": 0.20, "Club": 0.10},
-    },
-    "numeric": {
-        "age": {"min": 25, "max": 44},
-        "purchase_intent": {"min": 70, "max": 100},
-    },
-}
+CONTRACT_CONDITIONS = QUICKSTART_SCENARIO["conditions"]
 
 QUICKSTART_ROWS = 800
 QUICKSTART_SEED = 7
