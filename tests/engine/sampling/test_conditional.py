@@ -88,10 +88,15 @@ def contract(synth):
 
 
 @pytest.fixture(scope="module")
-def reference(synth) -> pd.DataFrame:
-    """A large unconditional model sample restricted to the contract ranges."""
-    big = synth.sample(REFERENCE_ROWS, seed=12345)
-    return big[in_ranges(big, CONTRACT_CONDITIONS["numeric"])]
+def big_sample(synth) -> pd.DataFrame:
+    """A large unconditional model sample."""
+    return synth.sample(REFERENCE_ROWS, seed=12345)
+
+
+@pytest.fixture(scope="module")
+def reference(big_sample) -> pd.DataFrame:
+    """The large unconditional model sample restricted to the contract ranges."""
+    return big_sample[in_ranges(big_sample, CONTRACT_CONDITIONS["numeric"])]
 
 
 # --- the contract scenario -------------------------------------------------------------------
@@ -137,6 +142,28 @@ def test_contract_scenario_is_coherent(contract, reference):
     assert (region - 0.25).abs().max() < 0.04
 
 
+def _association_check(achieved, reference, estimates):
+    """TVD between the achieved segment x channel table and the model's raked joint.
+
+    The model's joint: the unconditional model sample restricted to the ranges (the ranges
+    make segment and channel dependent: both raise purchase intent), raked to the target
+    margins. Bound: our q0 is estimated from the reference's m restricted rows (and so is
+    the engine's when it uses its pool, whose ESS is >= m: ``estimates`` = 2; it is exact
+    when it comes from variable elimination: ``estimates`` = 1). Raking scales cell c's
+    estimation error by q_c / q0_c, so E|error_c| <= sqrt(2/pi) * q_c / sqrt(q0_c m) per
+    estimate; independent estimates add in quadrature; allocation adds at most ~2 rows per
+    cell. Allow 3x.
+    """
+    q0 = joint(reference)
+    m = q0.sum()
+    margins = [np.array([0.55, 0.35, 0.10]), np.array([0.70, 0.20, 0.10])]
+    expected = ipf(q0, margins)
+    per_cell = np.sqrt(2 / np.pi) * expected * np.sqrt(estimates / (q0 / m * m))
+    bound = 3 * (0.5 * per_cell.sum()) + 0.5 * achieved.size * 2 / achieved.sum()
+    assert m > 30_000
+    return tvd(achieved, expected), bound
+
+
 def test_segment_channel_association_is_the_models_not_independence(contract, reference):
     _, frame = contract
     achieved = joint(frame)
@@ -145,43 +172,46 @@ def test_segment_channel_association_is_the_models_not_independence(contract, re
     chi2, p_value, dof, _ = stats.chi2_contingency(achieved)
     assert dof == 4 and p_value < 0.01
     independent = np.outer(achieved.sum(axis=1), achieved.sum(axis=0)) / ROWS
-    # 2. the model's association: the unconditional model sample restricted to the ranges
-    #    (the ranges make segment and channel dependent: both raise purchase intent) and
-    #    raked to the target margins
-    q0 = joint(reference)
-    m = q0.sum()
-    margins = [np.array([0.55, 0.35, 0.10]), np.array([0.70, 0.20, 0.10])]
-    expected = ipf(q0, margins)
-    # Bound: both the engine's q0 (its likelihood-weighted pool, ESS >= the reference's m
-    # restricted rows, checked below) and ours are estimates from about m rows. Raking
-    # scales cell c's estimation error by q_c / q0_c, so E|error_c| <= sqrt(2/pi) *
-    # q_c / sqrt(q0_c m) per estimate; two independent estimates add in quadrature;
-    # allocation adds at most ~2 rows per cell.
-    p0 = q0 / m
-    per_cell = np.sqrt(2 / np.pi) * expected * np.sqrt(2.0 / (p0 * m))
-    bound = 3 * (0.5 * per_cell.sum()) + 0.5 * achieved.size * 2 / ROWS
-    distance = tvd(achieved, expected)
     gap = tvd(achieved, independent)
-    print(f"restricted reference rows {m:.0f}; TVD(achieved, raked model) = {distance:.4f} "
-          f"(bound {bound:.4f}); TVD(achieved, independence) = {gap:.4f}; "
+    # 2. the model's association (q0 exact by variable elimination on this small network)
+    distance, bound = _association_check(achieved, reference, estimates=1)
+    print(f"restricted reference rows {len(reference)}; TVD(achieved, raked model) = "
+          f"{distance:.4f} (bound {bound:.4f}); TVD(achieved, independence) = {gap:.4f}; "
           f"chi2 = {chi2:.1f}, p = {p_value:.2g}")
-    assert m > 30_000
     assert distance < bound
     assert gap > 3 * bound
 
 
-def test_engine_pool_is_at_least_as_informative_as_the_reference(synth, reference):
-    """The premise of the TVD bound above: the pool's effective sample size >= m."""
-    model = synth.model_
-    from engine.sampling.conditions import parse_conditions
-    scenario = parse_conditions(model.schema_, CONTRACT_CONDITIONS)
-    index = {enc.name: j for j, enc in enumerate(model.encodings_)}
-    lam, _ = conditional._range_evidence(model, scenario, index)
-    uniforms = rng.block_uniforms(SEED, conditional.STREAM_POOL, 0, conditional.POOL_ROWS,
-                                  len(model.encodings_))
-    _, w = conditional.draw_states(model, uniforms, conditional._evidence(model, lam))
-    ess = w.sum() ** 2 / (w * w).sum()
-    assert ess >= len(reference)
+def test_pool_fallback_gives_the_same_scenario(synth, contract, reference, monkeypatch):
+    """When variable elimination is too large, q0 comes from the likelihood-weighted pool:
+    same exact counts and ranges, the same association up to the pool's noise."""
+    drawn = []
+    real_draw = conditional._Pool.draw
+
+    def spy_draw(pool):
+        out = real_draw(pool)
+        drawn.append(out[1])
+        return out
+
+    monkeypatch.setattr(conditional.inference, "joint", lambda *args, **kwargs: None)
+    monkeypatch.setattr(conditional._Pool, "draw", spy_draw)
+    generation = synth.generate(ROWS, seed=SEED, conditions=CONTRACT_CONDITIONS)
+    frame = generation.to_frame()
+    assert drawn, "the pool was not used"
+    weights = drawn[0]
+    assert weights.size == conditional.POOL_ROWS
+    assert weights.sum() ** 2 / (weights * weights).sum() >= len(reference)   # ESS >= m
+    assert generation.status == "ready"
+    assert frame["segment"].value_counts().to_dict() == {
+        "Premium": 2750, "Mainstream": 1750, "Value": 500}
+    assert frame["channel"].value_counts().to_dict() == {
+        "Online": 3500, "Retail": 1000, "Club": 500}
+    assert in_ranges(frame, CONTRACT_CONDITIONS["numeric"]).all()
+    distance, bound = _association_check(joint(frame), reference, estimates=2)
+    exact_path = tvd(joint(frame), joint(contract[1]))
+    print(f"pool q0: TVD(achieved, raked model) = {distance:.4f} (bound {bound:.4f}); "
+          f"TVD(pool path, exact path) = {exact_path:.4f}")
+    assert distance < bound
 
 
 # --- determinism ---------------------------------------------------------------------------
@@ -195,6 +225,7 @@ def test_same_seed_same_rows(synth, contract):
     assert other["segment"].value_counts()["Premium"] == 2750     # shares still exact
 
 
+@pytest.mark.slow
 def test_chunk_size_does_not_change_a_byte(synth):
     n = 150_000
     small = synth.generate(n, seed=SEED, conditions=CONTRACT_CONDITIONS, chunk_rows=65536)
@@ -209,7 +240,12 @@ def test_chunk_size_does_not_change_a_byte(synth):
     assert a["channel"].value_counts()["Club"] == round(0.10 * n)
 
 
+@pytest.mark.slow
 def test_random_streams_are_never_reused(synth, monkeypatch):
+    """Every (stream, block) generator is built once: pool, candidates, resampling, order
+    and values never share random numbers (block_uniforms builds its blocks through
+    block_generator, so the spy sees those too). Cells here need > 16384 rows, so their
+    candidates span several blocks."""
     used = []
     real_generator = rng.block_generator
 
@@ -265,16 +301,38 @@ def test_zero_share_level_never_appears(synth):
     assert in_ranges(frame, conditions["numeric"]).all()
 
 
-def test_ranges_only(synth, reference):
-    generation = synth.generate(ROWS, seed=SEED,
-                                conditions={"numeric": CONTRACT_CONDITIONS["numeric"]})
+@pytest.mark.parametrize("numeric", [
+    CONTRACT_CONDITIONS["numeric"],
+    {"purchase_intent": {"min": 72, "max": 100}},
+    pytest.param({"purchase_intent": {"min": 85, "max": 100}}, marks=pytest.mark.xfail(
+        strict=True, reason=(
+            "engine bug: the range evidence of a copula (probit) node ignores its parents. "
+            "conditional._range_evidence gives each bin one in-range share, the bin's "
+            "marginal within-bin CDF mass, but since the copula within-bin values (commit "
+            "6875629) a value's position inside its bin follows the latent normal given the "
+            "parents, so P(value in range | bin, parents) depends on the parents. "
+            "purchase_intent 85-100 cuts its top bin (74.5-100): the model puts 93% "
+            "Premium there, the scenario 83%, the same as for 80-100. Fix: per-"
+            "configuration evidence for probit nodes, lambda(b | cfg) = latent mass of the "
+            "in-range slice over latent mass of bin b under N(mu[cfg], sigma), applied to "
+            "the node's factor in inference.joint and to its table rows in the candidate "
+            "draws (the kernel's evidence indexed by (cfg, state))."))),
+], ids=["contract-ranges", "intent-72-100", "intent-85-100"])
+def test_ranges_only_is_the_model_restricted_to_the_ranges(synth, big_sample, numeric):
+    n = 20_000
+    generation = synth.generate(n, seed=SEED, conditions={"numeric": numeric})
     frame = generation.to_frame()
-    assert generation.status == "ready" and len(frame) == ROWS
-    assert in_ranges(frame, CONTRACT_CONDITIONS["numeric"]).all()
-    # segment shares are the model's inside the ranges (Premium ~82%)
-    got = frame["segment"].value_counts(normalize=True)["Premium"]
-    want = reference["segment"].value_counts(normalize=True)["Premium"]
-    assert abs(got - want) < 0.03
+    assert generation.status == "ready" and len(frame) == n
+    assert generation.upweight_needed == 1.0
+    assert in_ranges(frame, numeric).all()
+    # segment shares are the unconditional model's inside the ranges
+    ref = big_sample[in_ranges(big_sample, numeric)]
+    got = frame["segment"].value_counts(normalize=True)
+    want = ref["segment"].value_counts(normalize=True)
+    z = (got - want) / np.sqrt(want * (1 - want) / len(ref) + got * (1 - got) / n)
+    print(f"{numeric}: reference rows {len(ref)}, engine {got.round(4).to_dict()}, model "
+          f"{want.round(4).to_dict()}, z {z.round(1).to_dict()}")
+    assert z.abs().max() < 4.5
 
 
 def test_row_count_one(synth):
@@ -305,10 +363,11 @@ def test_tight_scenario_is_partial_with_exact_shares(synth):
     print(f"partial: {got} of {ROWS} rows, up-weight needed {generation.upweight_needed:.2f}")
 
 
+@pytest.mark.slow
 def test_partial_never_returns_more_rows_and_scales_with_the_request(synth):
     ratio = synth.max_upweight / synth.generate(ROWS, seed=SEED, conditions=TIGHT
                                                 ).upweight_needed
-    for n in (2, 7, 100, 1000, 20_000):
+    for n in (2, 7, 1000, 20_000):
         generation = synth.generate(n, seed=SEED, conditions=TIGHT)
         assert generation.status == "partial"
         assert generation.rows_generated == int(n * ratio) <= n
@@ -341,6 +400,7 @@ def chain_synth() -> Synthesizer:
     return Synthesizer().fit(pd.DataFrame(data))
 
 
+@pytest.mark.slow
 def test_candidate_ess_cap_makes_ranges_only_scenario_partial(chain_synth):
     frame_seed = chain_synth.model_
     edges = set(frame_seed.edges)
@@ -380,9 +440,12 @@ def _infeasible(synth, conditions, n=1000) -> SimioError:
 
 
 def test_level_with_zero_probability_inside_the_ranges(kind_synth):
-    # v is a child of kind with a degenerate (sigma floor) probit table: P(v=3.5 | X) is
-    # exactly 0.0 in floating point, so X has no mass inside v in [3, 4].
-    assert ("kind", "v") in kind_synth.model_.edges
+    # v is a child of kind whose table gives P(v=3.5 | X) exactly 0.0 in floating point
+    # (a degenerate probit: kind predicts v perfectly), so X has no mass inside v in [3, 4].
+    model = kind_synth.model_
+    assert ("kind", "v") in model.edges
+    v = model.schema_.names.index("v")
+    assert model.parents_[v] == (0,) and model.tables_[v][0, 1] == 0.0
     err = _infeasible(kind_synth, {"categorical": {"kind": {"X": 0.5}},
                                    "numeric": {"v": {"min": 3, "max": 4}}})
     assert "'X'" in err.detail and "'kind'" in err.detail
@@ -455,15 +518,19 @@ def model_joint(model) -> np.ndarray:
     p = np.zeros(dims)
     for state in itertools.product(*(range(k) for k in dims)):
         prob = 1.0
-        for j, parents in enumerate(model.parents_):
-            row, sizes = 0, [parent_states(encs[j], encs[q]) for q in parents]
-            for q, size in zip(parents, sizes):
-                row = row * size + int(parent_state_map(encs[j], encs[q])[state[q]])
+        for j, (parents, kind) in enumerate(zip(model.parents_, model.node_kinds)):
+            # row-major over the parents, each parent code mapped to the state the child's
+            # table distinguishes (numeric parents of a count table: coarse groups)
+            row = 0
+            for q in parents:
+                row = (row * parent_states(encs[j], encs[q], kind)
+                       + int(parent_state_map(encs[j], encs[q], kind)[state[q]]))
             prob *= model.tables_[j][row, state[j]]
         p[state] = prob
     return p
 
 
+@pytest.mark.slow
 def test_conditioned_draw_matches_the_enumerated_scenario(small_synth):
     model = small_synth.model_
     names = [e.name for e in model.encodings_]

@@ -121,6 +121,7 @@ def state_codes(column: pd.Series, levels, missing_state) -> np.ndarray:
     return np.where(column.isna().to_numpy(), missing_state, codes)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(conditions=scenarios(), row_count=st.integers(1, 3000),
