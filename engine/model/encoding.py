@@ -109,7 +109,7 @@ class NodeEncoding:
 
 
 def n_bins_for(n_rows: int) -> int:
-    return int(np.clip(round(2.5 * n_rows ** (1.0 / 3.0)), MIN_BINS, MAX_BINS))
+    return int(np.clip(round(1.5 * n_rows ** (1.0 / 3.0)), MIN_BINS, MAX_BINS))
 
 
 def encode_categorical(column: Column, series: pd.Series) -> NodeEncoding:

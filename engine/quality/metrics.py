@@ -103,7 +103,7 @@ def _ks_shape(r: np.ndarray, s: np.ndarray) -> float:
     if r.size == 0 or s.size == 0:
         return float(r.size == s.size)  # both all-missing: 1; one side empty: 0
     with np.errstate(divide="ignore"):  # only the statistic is used; tiny-n p-values warn
-        return 1.0 - float(ks_2samp(r, s, method="asymp").statistic)
+        return _unit(1.0 - float(ks_2samp(r, s, method="asymp").statistic))
 
 
 def column_shape(real: pd.Series, synth: pd.Series, kind: str) -> float:
@@ -111,7 +111,7 @@ def column_shape(real: pd.Series, synth: pd.Series, kind: str) -> float:
     SDMetrics' KSComplement); categorical: 1 - TVD with missing as its own level."""
     if kind == "numeric":
         return _ks_shape(_floats(real), _floats(synth))
-    return 1.0 - _tvd(*_category_codes(real, synth))
+    return _unit(1.0 - _tvd(*_category_codes(real, synth)))
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -123,7 +123,7 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _contingency(ca_r, ca_s, ka, cb_r, cb_s, kb) -> float:
-    return 1.0 - _tvd(ca_r * kb + cb_r, ca_s * kb + cb_s, ka * kb)
+    return _unit(1.0 - _tvd(ca_r * kb + cb_r, ca_s * kb + cb_s, ka * kb))
 
 
 def pair_trend(real_a, real_b, synth_a, synth_b, kind_a: str, kind_b: str) -> float:
@@ -134,7 +134,7 @@ def pair_trend(real_a, real_b, synth_a, synth_b, kind_a: str, kind_b: str) -> fl
         r_real = _correlation(_floats(real_a), _floats(real_b))
         r_synth = _correlation(_floats(synth_a), _floats(synth_b))
         if not (np.isnan(r_real) or np.isnan(r_synth)):
-            return 1.0 - abs(r_real - r_synth) / 2.0
+            return _unit(1.0 - abs(r_real - r_synth) / 2.0)
     ca_r, ca_s, ka = _codes(real_a, synth_a, kind_a)
     cb_r, cb_s, kb = _codes(real_b, synth_b, kind_b)
     return _contingency(ca_r, ca_s, ka, cb_r, cb_s, kb)
@@ -166,3 +166,8 @@ def quality_report(real: pd.DataFrame, synth: pd.DataFrame,
     trends_score = float(np.mean(list(trends.values()))) if trends else float("nan")
     score = shapes_score if not trends else (shapes_score + trends_score) / 2.0
     return QualityReport(shapes, trends, shapes_score, trends_score, score)
+
+
+def _unit(score: float) -> float:
+    """Clamp float noise (1 - 1.0000000000000002) into [0, 1]."""
+    return min(1.0, max(0.0, score))

@@ -164,23 +164,68 @@ def _range_evidence(model, scenario: Scenario, index):
         cdf_lo[point], cdf_hi[point] = 0.0, 1.0
         weights = np.zeros(enc.n_states)
         weights[:enc.n_bins] = mass
+        latent = model.node_latent(j)
+        if latent is not None:
+            weights = _latent_in_range(latent, cdf_lo, cdf_hi, weights, point, enc)
         lam[j] = weights
         bounds[j] = (cdf_lo, cdf_hi, lo, hi)
     return lam, bounds
 
 
+def _latent_in_range(latent, cdf_lo, cdf_hi, marginal, point, enc) -> np.ndarray:
+    """Per parent configuration: the share of each bin's latent-normal mass in the range.
+
+    A copula node's value inside its bin follows N(mu[cfg], sigma) (``_kernels``), so how
+    much of a bin a range keeps depends on the parents: a range cutting the top bin keeps
+    more of it for Premium than for Value. Returns (configurations x states).
+    """
+    from scipy.special import ndtr, ndtri
+
+    mu = latent["mu"][:, None]
+    sigma = float(latent["sigma"])
+    cum = latent["cum"]
+    width = np.diff(cum)
+    def mass(lo, hi):                    # normal mass between standardised bounds
+        a, b = (lo - mu) / sigma, (hi - mu) / sigma
+        with np.errstate(invalid="ignore"):
+            return np.where(a > 0, ndtr(-a) - ndtr(-b), ndtr(b) - ndtr(a))
+    whole = mass(ndtri(cum[:-1]), ndtri(cum[1:]))
+    kept = mass(ndtri(cum[:-1] + cdf_lo * width), ndtri(cum[:-1] + cdf_hi * width))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(whole > 1e-300, kept / whole, marginal[None, :enc.n_bins])
+    share = np.clip(share, 0.0, 1.0)
+    share[:, point] = marginal[:enc.n_bins][point]
+    share[:, marginal[:enc.n_bins] <= 0] = 0.0          # bins the range excludes outright
+    out = np.zeros((share.shape[0], enc.n_states))
+    out[:, :enc.n_bins] = share
+    return out
+
+
 def _evidence(model, lam: dict[int, np.ndarray]):
+    """Kernel evidence arrays. Per-state weights go to the kernel as they are; weights
+    that depend on the parent configuration (2-D) are folded into a copy of the node's
+    table instead, which the kernel then treats as evidence (drawn from the weighted row,
+    the row's mass multiplied into the likelihood weight)."""
     d = len(model.encodings_)
+    kt = model.kernel_tables
     offsets = np.zeros(d, dtype=np.int64)
     flags = np.zeros(d, dtype=np.bool_)
     parts, used = [], 0
+    cdf = None
     for j in sorted(lam):
+        weights = lam[j]
+        if weights.ndim == 2:
+            cdf = kt.cdf.copy() if cdf is None else cdf
+            start, size = kt.table_offset[j], model.tables_[j].size
+            weighted = kt.probs[start:start + size].reshape(weights.shape) * weights
+            cdf[start:start + size] = np.cumsum(weighted, axis=1).ravel()
+            weights = np.ones(weights.shape[1])
         offsets[j] = used
         flags[j] = True
-        parts.append(lam[j])
-        used += lam[j].size
+        parts.append(weights)
+        used += weights.size
     values = np.concatenate(parts) if parts else np.ones(1)
-    return offsets, values, flags
+    return offsets, values, flags, cdf
 
 
 # --- step 2-3: joint cells and their targets ------------------------------------------------

@@ -32,11 +32,12 @@ def draw_states(model, uniforms: np.ndarray, evidence=None) -> tuple[np.ndarray,
     """States (rows x nodes) and likelihood weights for the given uniforms."""
     kt = model.kernel_tables
     n, d = uniforms.shape
-    ev_offset, ev, is_ev = evidence if evidence is not None else no_evidence(d)
+    ev_offset, ev, is_ev, *override = evidence if evidence is not None else no_evidence(d)
+    cdf = override[0] if override and override[0] is not None else kt.cdf
     codes = np.empty((n, d), dtype=np.int64)
     weights = np.empty(n, dtype=np.float64)
     _forward_sample(kt.order, kt.n_parents, kt.parent_index, kt.parent_map_offset,
-                    kt.parent_map, kt.parent_stride, kt.card, kt.table_offset, kt.cdf,
+                    kt.parent_map, kt.parent_stride, kt.card, kt.table_offset, cdf,
                     ev_offset, ev, is_ev, uniforms, codes, weights)
     return codes, weights
 

@@ -24,12 +24,13 @@ MAX_FACTOR_CELLS = 4_000_000
 _LETTERS = string.ascii_letters
 
 
-def node_factor(model, node: int) -> tuple[tuple[int, ...], np.ndarray]:
-    """The node's table as a factor over (its parents' codes..., its own state)."""
+def node_factor(model, node: int, weights=None) -> tuple[tuple[int, ...], np.ndarray]:
+    """The node's table as a factor over (its parents' codes..., its own state), times
+    evidence ``weights`` per state (1-D) or per parent configuration and state (2-D)."""
     encs = model.encodings_
     parents = model.parents_[node]
     kind = model.node_kinds[node]
-    table = model.tables_[node]
+    table = model.tables_[node] if weights is None else model.tables_[node] * weights
     if not parents:
         return (node,), table[0].copy()
     sizes = [parent_states(encs[node], encs[p], kind) for p in parents]
@@ -45,10 +46,7 @@ def joint(model, evidence: dict[int, np.ndarray], keep: list[int]) -> np.ndarray
     cards = {j: enc.n_states for j, enc in enumerate(model.encodings_)}
     factors = []
     for j in range(len(model.encodings_)):
-        variables, values = node_factor(model, j)
-        if j in evidence:
-            values = values * evidence[j]          # the node's own axis is the last one
-        factors.append((variables, values))
+        factors.append(node_factor(model, j, evidence.get(j)))
     remaining = [j for j in range(len(cards)) if j not in keep]
     while remaining:
         best = None
