@@ -10,7 +10,7 @@ import atexit
 
 from flask import Flask
 
-from localapi import auth, db, problems
+from localapi import auth, db, problems, retention
 from localapi.config import Config
 from localapi.jobs import JobRunner
 
@@ -28,9 +28,9 @@ def create_app(config: dict | Config | None = None) -> Flask:
     app.config["SIMIO_SIGNING_KEY"] = auth.load_signing_key(cfg.data_dir)
     problems.register(app)
 
-    from localapi.api import access, datasets, generations, jobs, meta, oauth
+    from localapi.api import access, credentials, datasets, generations, jobs, meta, oauth
 
-    for module in (access, oauth, datasets, generations, jobs, meta):
+    for module in (access, oauth, credentials, datasets, generations, jobs, meta):
         app.register_blueprint(module.bp)
 
     if cfg.dev:
@@ -42,4 +42,6 @@ def create_app(config: dict | Config | None = None) -> Flask:
     if not cfg.extra.get("defer_recovery"):
         runner.recover()
     atexit.register(runner.shutdown, False)
+    sweeper = retention.start(app, cfg.extra.get("sweep_interval", retention.DEFAULT_INTERVAL))
+    app.extensions["simio_sweeper"] = sweeper
     return app

@@ -1,4 +1,5 @@
-"""Operator actions: approve or decline signups, create tenants, set quotas, read the audit.
+"""Operator actions: approve or decline signups, create tenants, set quotas, complete
+credential rotations, read the audit.
 
 Plain functions over a store connection, used by the ``simio admin`` commands and (for
 auto-approval) by the signup route. Every action writes one audit entry; none of them
@@ -23,7 +24,9 @@ from localapi.config import Config
 from localapi.db import DB_NAME, connect, migrate, transaction
 from localapi.ids import new_id
 from localapi.store import access as access_store
+from localapi.ids import well_formed
 from localapi.store import audit
+from localapi.store import rotations as rotation_store
 from localapi.store import tenants as tenant_store
 
 OPERATOR = audit.OPERATOR
@@ -32,6 +35,14 @@ SLUG_MAX = 40
 
 class OperatorError(ValueError):
     """An operator action that cannot be done (unknown id, already decided, bad value)."""
+
+
+@dataclass
+class RotationCompletion:
+    rotation_request_id: str
+    client_id: str
+    claim_token: str
+    expires_at: float
 
 
 @dataclass
@@ -188,6 +199,69 @@ def set_quota(db, tenant_id: str, rows: int, *, now: float | None = None,
         tenant_store.set_quota(db, tenant_id, rows)
         audit.record(db, at=now, actor=actor, action="tenant_quota_set", subject=tenant_id,
                      detail={"row_quota": rows, "previous_row_quota": row["row_quota"]})
+
+
+# --- credential rotations ------------------------------------------------------------
+
+def list_rotations(db, status: str | None = None) -> list[dict]:
+    if status is not None and status not in rotation_store.STATUSES:
+        raise OperatorError("status must be pending or completed")
+    return [dict(row) for row in rotation_store.listing(db, status)]
+
+
+def complete_rotation_within(db, signing_key: bytes, rotation_request_id: str, *,
+                             config: Config, now: float, actor: str = OPERATOR,
+                             http_request_id: str | None = None) -> RotationCompletion:
+    """Complete a pending rotation request inside the caller's transaction.
+
+    Issues a one-time ``rotation`` claim (valid ``config.claim_ttl_seconds``); the client's
+    secret changes only when that claim is redeemed. The client's older unclaimed rotation
+    claims are expired. The token is returned, never stored or audited.
+    """
+    row = (rotation_store.get(db, rotation_request_id)
+           if well_formed("rotation", rotation_request_id) else None)
+    if row is None:
+        raise OperatorError(f"no rotation request {rotation_request_id!r}")
+    if row["status"] != "pending":
+        raise OperatorError(f"rotation request {rotation_request_id} is already "
+                            f"{row['status']}")
+    token, superseded = rotation_store.complete_within(
+        db, signing_key, rotation_request_id, now=now, ttl_seconds=config.claim_ttl_seconds)
+    audit.record(db, at=now, actor=actor, action="rotation_completed",
+                 subject=rotation_request_id, request_id=http_request_id,
+                 detail={"client_id": row["client_id"], "kind": row["kind"],
+                         "superseded_claims": superseded})
+    return RotationCompletion(rotation_request_id, row["client_id"], token,
+                              now + config.claim_ttl_seconds)
+
+
+def complete_rotation(db, signing_key: bytes, rotation_request_id: str, *, config: Config,
+                      now: float | None = None, actor: str = OPERATOR) -> RotationCompletion:
+    with transaction(db):
+        return complete_rotation_within(db, signing_key, rotation_request_id, config=config,
+                                        now=time.time() if now is None else now, actor=actor)
+
+
+def rotate_for_client(db, signing_key: bytes, client_id: str, *, config: Config,
+                      reason: str | None = None, now: float | None = None,
+                      actor: str = OPERATOR) -> RotationCompletion:
+    """Operator-side rotation for a client that cannot authenticate (lost secret).
+
+    Files a support rotation request on the client's behalf and completes it at once; the
+    operator hands the returned claim token to the client over a secure channel.
+    """
+    now = time.time() if now is None else now
+    with transaction(db):
+        cred = access_store.credential(db, client_id)
+        if cred is None:
+            raise OperatorError(f"no client {client_id!r}")
+        rotation_request_id = rotation_store.insert(
+            db, client_id=client_id, tenant_id=cred["tenant_id"], kind="support",
+            status="pending", now=now, requested_by=actor, reason=reason)
+        audit.record(db, at=now, actor=actor, action="rotation_requested",
+                     subject=rotation_request_id, detail={"client_id": client_id})
+        return complete_rotation_within(db, signing_key, rotation_request_id, config=config,
+                                        now=now, actor=actor)
 
 
 def audit_entries(db, limit: int = 50) -> list[dict]:

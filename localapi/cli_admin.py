@@ -10,6 +10,9 @@ running meanwhile: SQLite's write lock serialises the two.
     simio admin signups decline REQUEST_ID
     simio admin tenants create --company NAME   # prints client_id and client_secret
     simio admin tenants quota TENANT_ID ROWS
+    simio admin rotations list [--status pending|completed]
+    simio admin rotations complete ROTATION_REQUEST_ID   # prints the one-time claim token
+    simio admin rotations create CLIENT_ID [--reason TEXT]   # lost secret: file + complete
     simio admin audit [--limit N]
 """
 
@@ -119,6 +122,53 @@ def tenants_quota(conn, _key, _config, tenant_id, rows):
     """Set a tenant's lifetime row quota."""
     ops.set_quota(conn, tenant_id, rows)
     click.echo(f"{tenant_id}: row_quota={rows}")
+
+
+@admin.group()
+def rotations():
+    """Credential rotations: list them, complete support requests."""
+
+
+@rotations.command("list")
+@click.option("--status", type=click.Choice(["pending", "completed"]), default=None,
+              help="Only rotations in this state.")
+@with_store
+def rotations_list(conn, _key, _config, status):
+    """List credential rotations (self-service and support requests), oldest first."""
+    rows = ops.list_rotations(conn, status)
+    if not rows:
+        click.echo("no rotation requests")
+    for row in rows:
+        click.echo("\t".join([row["rotation_request_id"], row["status"], row["kind"],
+                              iso(row["created_at"]), row["client_id"],
+                              row["reason"] or "-"]))
+
+
+def _echo_completion(done) -> None:
+    click.echo(f"completed {done.rotation_request_id}: client_id={done.client_id}")
+    click.echo(f"credential_claim_token={done.claim_token}")
+    click.echo(f"the token is one-time and expires {iso(done.expires_at)}; the client "
+               f"redeems it at POST /v1/credential-claims (it also shows at GET "
+               f"/v1/credential-rotation-requests/{done.rotation_request_id} until "
+               f"redeemed). The old client_secret works until then.")
+
+
+@rotations.command("complete")
+@click.argument("rotation_request_id")
+@with_store
+def rotations_complete(conn, key, config, rotation_request_id):
+    """Complete a pending rotation request: issues the one-time claim token."""
+    _echo_completion(ops.complete_rotation(conn, key, rotation_request_id, config=config))
+
+
+@rotations.command("create")
+@click.argument("client_id")
+@click.option("--reason", default=None, help="Support ticket or note (not a secret).")
+@with_store
+def rotations_create(conn, key, config, client_id, reason):
+    """Rotate for a client that lost its secret: files a request and completes it."""
+    _echo_completion(ops.rotate_for_client(conn, key, client_id, config=config,
+                                           reason=reason))
 
 
 @admin.command("audit")

@@ -1,4 +1,4 @@
-"""Datasets: upload + train (multipart), metadata, schema."""
+"""Datasets: upload + train (multipart), list, metadata, schema, extend, delete."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from engine.cleaning import clean
 from engine.errors import SimioError
 from engine.io import read_table
 from engine.schema import Schema
-from localapi import pipelines
+from localapi import cursors, pipelines, retention
 from localapi.auth import require_auth
 from localapi.bodies import idempotency_key, int_field, string_field
 from localapi.clock import iso, now
@@ -22,7 +22,7 @@ from localapi.db import get_db, transaction
 from localapi.ids import new_id, well_formed
 from localapi.problems import request_id, respond
 from localapi.replay import idempotent
-from localapi.store import records
+from localapi.store import audit, records
 
 bp = Blueprint("datasets", __name__)
 TRUE_WORDS = {"true": True, "1": True, "yes": True, "on": True,
@@ -172,3 +172,72 @@ def dataset_schema(row) -> Schema:
     return Schema.from_dict(json.loads(row["schema_json"]))
 
 
+# --- listing, retention, deletion -------------------------------------------------------
+
+@bp.get("/v1/datasets")
+@require_auth
+def list_datasets():
+    """The caller's ready, unexpired datasets, newest first (keyset on ``seq``)."""
+    limit = cursors.parse_limit(request.args.get("limit"))
+    key, scope = current_app.config["SIMIO_SIGNING_KEY"], "datasets"
+    token = request.args.get("cursor")
+    before = (cursors.decode(key, token, tenant_id=g.tenant_id, scope=scope)
+              if token else None)
+    rows = records.list_datasets(get_db(), g.tenant_id, now=now(), before_seq=before,
+                                 limit=limit + 1)
+    rows, next_cursor = cursors.page(rows, limit, lambda seq: cursors.encode(
+        key, tenant_id=g.tenant_id, scope=scope, seq=seq))
+    return respond({"datasets": [{"dataset_id": r["dataset_id"], "status": r["status"],
+                                  "display_name": r["display_name"],
+                                  "created_at": iso(r["created_at"]),
+                                  "expires_at": iso(r["expires_at"])} for r in rows],
+                    "limit": limit, "next_cursor": next_cursor,
+                    "request_id": request_id()}, 200)
+
+
+@bp.post("/v1/datasets/<dataset_id>/extend")
+@require_auth
+def extend_dataset(dataset_id):
+    """``expires_at`` += the dataset TTL, never past ``created_at`` + the 7-day cap; 409
+    when it is already at the cap."""
+    visible_dataset(dataset_id)
+    cfg, db, t = current_app.config["SIMIO"], get_db(), now()
+    with transaction(db):
+        row = records.dataset(db, dataset_id, g.tenant_id, now=t)    # again, under the lock
+        if row is None:
+            raise not_found()
+        cap = row["created_at"] + cfg.extend_cap_seconds
+        expires_at = min(row["expires_at"] + cfg.dataset_ttl_seconds, cap)
+        if expires_at <= row["expires_at"]:
+            raise SimioError("simio_extend_cap_exceeded", "Dataset has reached its maximum "
+                             "continuous retention window.")
+        records.extend_dataset(db, dataset_id, now=t, expires_at=expires_at)
+    return respond({"dataset_id": dataset_id, "status": row["status"],
+                    "expires_at": iso(expires_at), "created_at": iso(row["created_at"]),
+                    "request_id": request_id()}, 200)
+
+
+@bp.delete("/v1/datasets/<dataset_id>")
+@require_auth
+def delete_dataset(dataset_id):
+    """204 for the caller's dataset in any state, again for one already deleted, and for an
+    id that never existed; 404 for a malformed id or a dataset of another tenant."""
+    if not well_formed("dataset", dataset_id):
+        raise not_found()
+    db, t = get_db(), now()
+    with transaction(db):
+        row = records.dataset(db, dataset_id, ready_only=False)     # any tenant, any state
+        if row is not None and row["tenant_id"] != g.tenant_id:
+            raise not_found()
+        if row is not None and row["status"] != "deleted":
+            records.delete_dataset(db, dataset_id, now=t)
+            for job in records.queued_jobs(db, dataset_id=dataset_id):
+                retention.end_queued_job(db, job, "cancelled", now=t)
+            audit.record(db, at=t, actor=f"client:{g.client_id}", action="dataset_deleted",
+                         subject=dataset_id, request_id=request_id(),
+                         detail={"tenant_id": g.tenant_id, "previous_status": row["status"]})
+    if row is not None:
+        retention.remove_dataset_files(current_app, dataset_id)
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]          # no body, so no media type
+    return response

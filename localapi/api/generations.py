@@ -1,4 +1,5 @@
-"""Generations: create (sync within wait_seconds, else a job), metadata, signed download."""
+"""Generations: create (sync within wait_seconds, else a job), list, metadata, signed
+download."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from engine import rng
 from engine.errors import SimioError
 from engine.io.writers import CONTENT_TYPES
 from engine.sampling.conditions import parse_conditions
-from localapi import pipelines
+from localapi import cursors, pipelines
 from localapi.api.datasets import dataset_schema, touch, visible_dataset
 from localapi.auth import download_signature_ok, require_auth, sign_download
 from localapi.bodies import idempotency_key, int_field, json_object
@@ -102,8 +103,11 @@ def visible_generation(generation_id):
     if not well_formed("generation", generation_id):
         raise not_found()
     gen = records.generation(get_db(), generation_id, g.tenant_id, now=now())
-    if gen is None or records.dataset(get_db(), gen["dataset_id"], g.tenant_id,
-                                      ready_only=False) is None:
+    parent = None if gen is None else records.dataset(get_db(), gen["dataset_id"], g.tenant_id,
+                                                      ready_only=False)
+    # A generation lives out its own retention window even when its dataset expires, but
+    # not once its dataset was deleted (DELETE /v1/datasets/{id}).
+    if parent is None or parent["status"] == "deleted":
         raise not_found()
     return gen
 
@@ -143,3 +147,28 @@ def download(generation_id):
                          download_name=f"{generation_id}.{fmt}", conditional=False, etag=False)
     response.headers["Cache-Control"] = "no-store"   # customer data: never in a cache
     return response
+
+
+@bp.get("/v1/datasets/<dataset_id>/generations")
+@require_auth
+def list_generations(dataset_id):
+    """The dataset's ready and partial, unexpired generations, newest first. The dataset is
+    checked first: another tenant's (or a missing, expired, deleted) dataset is a 404 even
+    with a bad limit or cursor."""
+    visible_dataset(dataset_id)
+    limit = cursors.parse_limit(request.args.get("limit"))
+    key, scope = current_app.config["SIMIO_SIGNING_KEY"], f"generations:{dataset_id}"
+    token = request.args.get("cursor")
+    before = (cursors.decode(key, token, tenant_id=g.tenant_id, scope=scope)
+              if token else None)
+    rows = records.list_generations(get_db(), dataset_id, g.tenant_id, now=now(),
+                                    before_seq=before, limit=limit + 1)
+    rows, next_cursor = cursors.page(rows, limit, lambda seq: cursors.encode(
+        key, tenant_id=g.tenant_id, scope=scope, seq=seq))
+    items = []
+    for row in rows:
+        item = summary_body(row)
+        del item["request_id"]
+        items.append(item)
+    return respond({"dataset_id": dataset_id, "generations": items, "limit": limit,
+                    "next_cursor": next_cursor, "request_id": request_id()}, 200)

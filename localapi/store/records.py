@@ -35,9 +35,11 @@ def dataset(db, dataset_id, tenant_id=None, *, now=None, ready_only=True):
 
 def finish_dataset(db, dataset_id, *, schema, cleaning_summary, trained_at, duration_ms,
                    expires_at) -> None:
+    # Only a dataset still processing becomes ready: one deleted while its training job
+    # ran stays deleted.
     db.execute("UPDATE datasets SET status = 'ready', schema_json = ?, cleaning_summary = ?, "
                "trained_at = ?, duration_ms = ?, expires_at = ?, last_used_at = ? "
-               "WHERE dataset_id = ?",
+               "WHERE dataset_id = ? AND status = 'processing'",
                (json.dumps(schema), json.dumps(cleaning_summary), trained_at, duration_ms,
                 expires_at, trained_at, dataset_id))
 
@@ -48,7 +50,35 @@ def touch_dataset(db, dataset_id, *, now, expires_at) -> None:
 
 
 def set_dataset_status(db, dataset_id, status) -> None:
-    db.execute("UPDATE datasets SET status = ? WHERE dataset_id = ?", (status, dataset_id))
+    # A deleted dataset stays deleted (a training job failing after the DELETE).
+    db.execute("UPDATE datasets SET status = ? WHERE dataset_id = ? AND status != 'deleted'",
+               (status, dataset_id))
+
+
+def list_datasets(db, tenant_id, *, now, before_seq=None, limit):
+    """The tenant's ready, unexpired datasets, newest (highest ``seq``) first, after the
+    cursor position ``before_seq``; ``limit`` rows at most."""
+    return db.execute(
+        "SELECT dataset_id, status, display_name, created_at, expires_at, seq FROM datasets "
+        "WHERE tenant_id = ? AND status = 'ready' AND expires_at > ? AND seq < ? "
+        "ORDER BY seq DESC LIMIT ?",
+        (tenant_id, now, _after(before_seq), limit)).fetchall()
+
+
+def extend_dataset(db, dataset_id, *, now, expires_at) -> None:
+    db.execute("UPDATE datasets SET expires_at = ?, last_used_at = ? WHERE dataset_id = ?",
+               (expires_at, now, dataset_id))
+
+
+def delete_dataset(db, dataset_id, *, now) -> None:
+    """Mark deleted (the row stays as a tombstone: ``seq`` is never reused, and a repeated
+    DELETE or another tenant's probe is answered from it)."""
+    db.execute("UPDATE datasets SET status = 'deleted', last_used_at = ? WHERE dataset_id = ?",
+               (now, dataset_id))
+
+
+def _after(before_seq) -> int:
+    return 2 ** 63 - 1 if before_seq is None else before_seq
 
 
 # --- generations ------------------------------------------------------------------------
@@ -85,6 +115,16 @@ def set_generation_status(db, generation_id, status) -> None:
                (status, generation_id))
 
 
+def list_generations(db, dataset_id, tenant_id, *, now, before_seq=None, limit):
+    """The dataset's ready or partial, unexpired generations, newest first."""
+    return db.execute(
+        "SELECT generation_id, dataset_id, status, output_format, rows_requested, "
+        "rows_generated, created_at, expires_at, seq FROM generations "
+        "WHERE dataset_id = ? AND tenant_id = ? AND status IN ('ready', 'partial') "
+        "AND expires_at > ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        (dataset_id, tenant_id, now, _after(before_seq), limit)).fetchall()
+
+
 # --- jobs ----------------------------------------------------------------------------
 
 def insert_job(db, *, job_id, tenant_id, job_type, request_id, now, expires_at,
@@ -101,3 +141,21 @@ def job(db, job_id, tenant_id=None):
     if row is None or (tenant_id is not None and row["tenant_id"] != tenant_id):
         return None
     return row
+
+
+def queued_jobs(db, *, dataset_id=None, expired_by=None):
+    """Jobs still waiting for a worker: those of one dataset (training and generation), or
+    those whose ``expires_at`` has passed ``expired_by``."""
+    if dataset_id is not None:
+        return db.execute("SELECT * FROM jobs WHERE status = 'queued' AND dataset_id = ?",
+                          (dataset_id,)).fetchall()
+    return db.execute("SELECT * FROM jobs WHERE status = 'queued' AND expires_at <= ?",
+                      (expired_by,)).fetchall()
+
+
+def end_queued_job(db, job_id, status, *, now) -> bool:
+    """Move a job that is still queued to a terminal ``status`` (cancelled, expired); a
+    worker that picks it up later skips it. False if it was no longer queued."""
+    cursor = db.execute("UPDATE jobs SET status = ?, stage = ?, completed_at = ? "
+                        "WHERE job_id = ? AND status = 'queued'", (status, status, now, job_id))
+    return cursor.rowcount == 1

@@ -198,6 +198,45 @@ CASES = [
      gen_body(), 404, "simio_dataset_not_found"),
     ("gen-401", "POST", lambda e: f"/v1/datasets/{e.dataset_id}/generations", None,
      gen_body(), 401, None),
+    # GET /v1/datasets (list)
+    ("list-limit-0", "GET", "/v1/datasets?limit=0", A, {}, 400, "simio_invalid_field"),
+    ("list-limit-abc", "GET", "/v1/datasets?limit=abc", A, {}, 400, "simio_invalid_field"),
+    ("list-bad-cursor", "GET", "/v1/datasets?cursor=garbage", A, {}, 400,
+     "simio_invalid_field"),
+    ("list-401", "GET", "/v1/datasets", None, {}, 401, None),
+    # DELETE /v1/datasets/{id}
+    ("delete-foreign", "DELETE", lambda e: f"/v1/datasets/{e.dataset_id}", B, {}, 404,
+     "simio_dataset_not_found"),
+    ("delete-malformed", "DELETE", "/v1/datasets/not.an.id", A, {}, 404,
+     "simio_dataset_not_found"),
+    ("delete-401", "DELETE", lambda e: f"/v1/datasets/{e.dataset_id}", None, {}, 401, None),
+    # POST /v1/datasets/{id}/extend
+    ("extend-unknown", "POST", "/v1/datasets/ds_unknown000000000000/extend", A, {}, 404,
+     "simio_dataset_not_found"),
+    ("extend-foreign", "POST", lambda e: f"/v1/datasets/{e.dataset_id}/extend", B, {}, 404,
+     "simio_dataset_not_found"),
+    ("extend-401", "POST", lambda e: f"/v1/datasets/{e.dataset_id}/extend", None, {}, 401,
+     None),
+    # GET /v1/datasets/{id}/generations (list)
+    ("gen-list-foreign", "GET", lambda e: f"/v1/datasets/{e.dataset_id}/generations", B, {},
+     404, "simio_dataset_not_found"),
+    ("gen-list-limit-101", "GET",
+     lambda e: f"/v1/datasets/{e.dataset_id}/generations?limit=101", A, {}, 400,
+     "simio_invalid_field"),
+    ("gen-list-bad-cursor", "GET",
+     lambda e: f"/v1/datasets/{e.dataset_id}/generations?cursor=garbage", A, {}, 400,
+     "simio_invalid_field"),
+    ("gen-list-401", "GET", lambda e: f"/v1/datasets/{e.dataset_id}/generations", None, {},
+     401, None),
+    # credential rotations (ops without contract response codes but ours)
+    ("rotate-401", "POST", "/v1/credential-rotations", None, {}, 401, None),
+    ("rotation-request-401", "POST", "/v1/credential-rotation-requests", None, {}, 401, None),
+    ("rotation-bad-reason", "POST", "/v1/credential-rotation-requests", A,
+     {"json": {"reason": 5}}, 400, "simio_invalid_field"),
+    ("rotation-unknown", "GET", "/v1/credential-rotation-requests/rot_" + "0" * 32, A, {}, 404,
+     "simio_rotation_request_not_found"),
+    # static docs assets that do not exist
+    ("badge-unknown", "GET", "/assets/compliance/x.png", None, {}, 404, "simio_not_found"),
     # 07 GET /v1/jobs/{id}
     ("job-unknown", "GET", "/v1/jobs/job_unknown000000000000", A, {}, 404,
      "simio_job_not_found"),
@@ -296,9 +335,11 @@ def test_error_table_covers_every_route(env):
             covered.add(endpoint)
         except Exception:       # 404/405 routing cases
             continue
+    # Pages (docs, landing, openapi.json, llms.txt) have no error cases of their own.
     routes = {rule.endpoint for rule in env.app.url_map.iter_rules()
               if rule.endpoint not in ("static", "oauth.token", "meta.healthz",
-                                       "meta.errors_index")}
+                                       "meta.errors_index")
+              and not rule.endpoint.startswith("docs.")}
     assert routes <= covered, sorted(routes - covered)
 
 
