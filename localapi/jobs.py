@@ -40,6 +40,12 @@ class JobRunner:
             self._events.setdefault(job_id, threading.Event())
         self._pool.submit(self._run, job_id)
 
+    def run(self, conn, job_id: str, seconds: float):
+        """Submit the job, wait up to ``seconds`` for it, and return its row as it is then."""
+        self.submit(job_id)
+        self.wait(job_id, seconds)
+        return conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+
     def wait(self, job_id: str, seconds: float) -> bool:
         """Wait up to ``seconds`` for the job to finish; True when it has."""
         with self._lock:

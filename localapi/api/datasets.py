@@ -130,10 +130,7 @@ def _train(staged: Path, filename, digest, display_name, auto_clean, wait):
         records.insert_job(db, job_id=job_id, tenant_id=g.tenant_id, job_type="dataset_create",
                            request_id=request_id(), now=t, dataset_id=dataset_id,
                            expires_at=t + cfg.dataset_ttl_seconds)
-    runner = current_app.extensions["simio_jobs"]
-    runner.submit(job_id)
-    runner.wait(job_id, wait)
-    job = records.job(db, job_id)
+    job = current_app.extensions["simio_jobs"].run(db, job_id, wait)
     if job["status"] == "completed":
         return 200, dataset_body(records.dataset(db, dataset_id))
     if job["status"] == "failed":

@@ -78,10 +78,7 @@ def _generate(dataset, rows, fmt, seed, body, wait):
                            job_type="generation_create", request_id=request_id(), now=t,
                            dataset_id=dataset["dataset_id"], generation_id=generation_id,
                            expires_at=t + cfg.generation_ttl_seconds)
-    runner = current_app.extensions["simio_jobs"]
-    runner.submit(job_id)
-    runner.wait(job_id, wait)
-    job = records.job(db, job_id)
+    job = current_app.extensions["simio_jobs"].run(db, job_id, wait)
     if job["status"] == "failed":
         raise SimioError(job["error_code"], job["error_message"])
     if job["status"] == "completed":

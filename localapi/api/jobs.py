@@ -6,26 +6,33 @@ from flask import Blueprint, g
 
 from engine.errors import SimioError
 from localapi.auth import require_auth
-from localapi.clock import iso
+from localapi.clock import iso, now
 from localapi.db import get_db
 from localapi.ids import well_formed
 from localapi.problems import request_id, respond
 from localapi.store import records
 
 bp = Blueprint("jobs", __name__)
+# A job stays readable this long after its own expiry (so a poller sees ``expired`` rather
+# than a bare 404), then answers 404 like any expired resource.
+JOB_GRACE_SECONDS = 24 * 3600
 
 
 @bp.get("/v1/jobs/<job_id>")
 @require_auth
 def get_job(job_id):
     job = records.job(get_db(), job_id, g.tenant_id) if well_formed("job", job_id) else None
-    if job is None:
+    t = now()
+    if job is None or t >= job["expires_at"] + JOB_GRACE_SECONDS:
         raise SimioError("simio_job_not_found", "Job not found.")
-    completed = job["status"] == "completed"
+    status = job["status"]
+    if status == "queued" and t >= job["expires_at"]:
+        status = "expired"          # the sweeper will record it; the answer must not wait
+    completed = status == "completed"
     error = ({"code": job["error_code"], "message": job["error_message"]}
-             if job["status"] == "failed" else None)
+             if status == "failed" else None)
     return respond({
-        "job_id": job["job_id"], "job_type": job["job_type"], "status": job["status"],
+        "job_id": job["job_id"], "job_type": job["job_type"], "status": status,
         "stage": job["stage"], "request_id": request_id(), "created_at": iso(job["created_at"]),
         "started_at": iso(job["started_at"]), "completed_at": iso(job["completed_at"]),
         "dataset_id": job["dataset_id"] if completed or job["job_type"] == "generation_create"
