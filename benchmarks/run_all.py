@@ -4,6 +4,7 @@
     python3 benchmarks/run_all.py            # full sizes (~3-5 min on 2 cores)
     python3 benchmarks/run_all.py --quick    # smaller sizes (targets at 1M show "n/a")
     python3 benchmarks/run_all.py --only fit sampling
+    python3 benchmarks/run_all.py --only coherence peers   # ground truth; SDV / MOSTLY AI
 
 See benchmarks/README.md for what each number means.
 """
@@ -22,13 +23,17 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import _common as C  # noqa: E402
-from benchmarks import bench_conditional, bench_fidelity, bench_fit, bench_sampling  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_coherence, bench_conditional, bench_fidelity, bench_fit, bench_peers, bench_sampling,
+)
 
 SECTIONS = {
     "fit": ("Fit time", bench_fit),
     "sampling": ("Unconditional sampling and writing", bench_sampling),
     "conditional": ("Scenario-conditioned sampling (contract scenario)", bench_conditional),
     "fidelity": ("Fidelity and privacy (holdout protocol)", bench_fidelity),
+    "coherence": ("Ground-truth coherence of the contract scenario", bench_coherence),
+    "peers": ("Peers: SDV and MOSTLY AI on the same seed and scenario", bench_peers),
 }
 
 
@@ -79,6 +84,10 @@ def targets(results: dict) -> list[dict]:
         ("conditioned 1M sampled + written parquet (fresh process)",
          cond(1_000_000, "peak_rss", "work_s"), "<", 3.0, "s"),
     ]
+    for metric, label in (("joint", "joint (54 cells)"), ("mean_pair", "mean pair")):
+        rows.append((f"coherence: ours / best baseline, {label} TVD to the truth",
+                     _get(results, "coherence", "ours_vs_baselines", metric, "ratio"),
+                     "<", 1.0, "x"))
     for n in (_get(results, "conditional", "sizes") or []):
         rows.append((f"conditioned / unconditioned sample time, {n:,} rows",
                      cond(n, "ratio"), "<=", 3.0, "x"))

@@ -1,4 +1,4 @@
-"""The ``simio`` command line: train, schema, generate, quickstart.
+"""The ``simio`` command line: train, schema, generate, quickstart, report.
 
 Expected failures print one line (``error: <code>: <detail>``) plus the catalogue's fix
 to stderr and exit with status 2; nothing is half-written (models and outputs are
@@ -8,7 +8,9 @@ written to a temporary name and renamed into place).
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +20,9 @@ from engine.errors import SimioError
 
 EXIT_BAD_INPUT = 2
 FORMATS = ("parquet", "csv", "arrow")
+# Keys that mark a scenario file as a whole generation request body, not a conditions object.
+REQUEST_KEYS = {"row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
+                "conditions"}
 
 
 class _Group(click.Group):
@@ -93,7 +98,10 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     from engine.synthesizer import Synthesizer
 
     body = _read_scenario(scenario) if scenario else {}
-    conditions = body.get("conditions") if "conditions" in body else (body or None)
+    if set(body) & REQUEST_KEYS:        # a whole generation request body
+        conditions = body.get("conditions")
+    else:                               # a bare conditions object (or nothing)
+        conditions, body = body or None, {}
     rows = rows if rows is not None else body.get("row_count")
     if rows is None:
         raise SimioError("simio_invalid_field", "give --rows N (or row_count in the scenario)")
@@ -155,6 +163,81 @@ def quickstart(output_dir):
     click.echo(frame.head().to_string())
     means = frame.groupby("segment", observed=True)["purchase_intent"].mean().round(1)
     click.echo(f"mean purchase_intent by segment: {means.to_dict()}")
+
+
+@main.command()
+@click.argument("real_file", metavar="REAL", type=click.Path(dir_okay=False))
+@click.argument("synthetic_file", metavar="SYNTHETIC", type=click.Path(dir_okay=False))
+@click.option("--scenario", type=click.Path(dir_okay=False), default=None,
+              help="JSON file: a `conditions` object or a whole generation request body; "
+                   "adds target-vs-achieved shares and range violations.")
+@click.option("--title", default=None, help="Report title (default: from the file names).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the HTML report.")
+def report(real_file, synthetic_file, scenario, title, output):
+    """Write a self-contained HTML report comparing SYNTHETIC with REAL.
+
+    REAL and SYNTHETIC are tables in any format `train` reads (CSV, Parquet, .xlsx, .sav),
+    or an Arrow file as `generate` writes. The report has the quality scores, a
+    distribution plot per column, a heatmap of pairwise association differences and, with
+    --scenario, target vs achieved shares; its images are inline, it loads nothing.
+    """
+    from engine.quality.report import build_report
+
+    body = _read_scenario(scenario) if scenario else None
+    real = _read_frame(real_file)
+    synthetic = _read_frame(synthetic_file)
+    title = title or f"Quality report: {Path(synthetic_file).name} vs {Path(real_file).name}"
+    with _spinner("building the report"):
+        html = build_report(real, synthetic, scenario=body, title=title)
+    _write_text_atomic(output, html)
+    click.echo(f"wrote {output} ({len(html) / 1024:,.0f} KB): {len(real):,} real rows, "
+               f"{len(synthetic):,} synthetic rows, "
+               f"{len([c for c in real.columns if c in synthetic.columns])} columns compared")
+
+
+def _read_frame(path):
+    """A table from any seed format, or an Arrow IPC file (a `generate --format arrow`
+    output, which the seed readers do not take)."""
+    from engine.io import read_table
+
+    path = Path(path)
+    if not path.is_file():
+        raise SimioError("simio_invalid_field", f"file {path} does not exist")
+    with path.open("rb") as fh:
+        magic = fh.read(6)
+    if magic == b"ARROW1":
+        import pyarrow.ipc as ipc
+
+        try:
+            with ipc.open_file(path) as reader:
+                return reader.read_all().to_pandas()
+        except Exception as exc:  # noqa: BLE001 - any pyarrow failure is an unreadable file
+            raise SimioError("simio_unreadable_file",
+                             f"{path.name} looks like an Arrow file but could not be read "
+                             f"({exc})") from None
+    return read_table(path).frame
+
+
+def _write_text_atomic(path, text: str) -> None:
+    """Write to a temp file beside ``path``, fsync, and rename it into place."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise SimioError("simio_invalid_field", f"output directory {path.parent} does not "
+                         "exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)            # mkstemp's 0600 is not what open() gives
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _read_scenario(path) -> dict:

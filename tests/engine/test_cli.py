@@ -135,3 +135,11 @@ def test_console_script_runs_the_quickstart(tmp_path):
     assert frame["age"].between(25, 44).all()
     seed = pd.read_csv(tmp_path / "seed.csv")
     pd.testing.assert_frame_equal(seed, quickstart_frame(), check_dtype=False)
+
+
+def test_generate_with_a_request_body_without_conditions(model_path, tmp_path):
+    scenario = tmp_path / "body.json"
+    scenario.write_text(json.dumps({"row_count": 50, "seed": 1, "output_format": "csv"}))
+    result = run("generate", model_path, "--scenario", scenario, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.output
+    assert "rows generated: 50" in result.output and len(pd.read_csv(tmp_path / "o.csv")) == 50
