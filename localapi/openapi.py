@@ -211,6 +211,28 @@ def _local_operations() -> dict:
             "responses": {"200": {"description": "Plain text (Markdown).",
                                   "content": {"text/plain": {"schema": {"type": "string"}}}}},
         }},
+        "/v1/generations/{generation_id}/report": {"get": {
+            "tags": ["Dataset Management"],
+            "summary": "Quality report of a generation (HTML)",
+            "description": "A self-contained HTML page (plots inline, no external resources) "
+                           "comparing the generation with the dataset's cleaned seed: "
+                           "per-column distributions, the pairwise-association difference, "
+                           "target vs achieved shares and range violations for a scenario, "
+                           "and the fidelity scores. Requires the bearer token.",
+            "operationId": "getGenerationReport",
+            "security": [{"bearerAuth": []}],
+            "parameters": [{"name": "generation_id", "in": "path", "required": True,
+                            "description": "Generation identifier. Malformed values "
+                                           "return 404.",
+                            "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "The report.",
+                        "content": {"text/html": {"schema": {"type": "string"}}}},
+                "401": {"description": "Bearer token missing or invalid (uniform)."},
+                "404": _problem_response("Generation missing, expired, not finished, or "
+                                         "another tenant's.", "simio_generation_not_found"),
+            },
+        }},
         "/openapi.json": {"get": {
             "tags": [LOCAL_TAG],
             "summary": "This contract (OpenAPI 3.1)",

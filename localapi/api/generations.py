@@ -169,3 +169,19 @@ def list_generations(dataset_id):
         items.append(item)
     return respond({"dataset_id": dataset_id, "generations": items, "limit": limit,
                     "next_cursor": next_cursor, "request_id": request_id()}, 200)
+
+
+@bp.get("/v1/generations/<generation_id>/report")
+@require_auth
+def report(generation_id):
+    gen = visible_generation(generation_id)
+    dataset = records.dataset(get_db(), gen["dataset_id"], g.tenant_id)
+    if gen["status"] not in ("ready", "partial") or dataset is None:
+        raise not_found()
+    html = pipelines.generation_report(current_app, gen, dataset)
+    response = current_app.response_class(html, mimetype="text/html")
+    # Self-contained: inline styles and data: images only, nothing else may load.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -235,6 +235,10 @@ CASES = [
      {"json": {"reason": 5}}, 400, "simio_invalid_field"),
     ("rotation-unknown", "GET", "/v1/credential-rotation-requests/rot_" + "0" * 32, A, {}, 404,
      "simio_rotation_request_not_found"),
+    # GET /v1/generations/{id}/report (ours, documented in /openapi.json)
+    ("report-unknown", "GET", "/v1/generations/gen_unknown00000000000/report", A, {}, 404,
+     "simio_generation_not_found"),
+    ("report-401", "GET", "/v1/generations/gen_unknown00000000000/report", None, {}, 401, None),
     # static docs assets that do not exist
     ("badge-unknown", "GET", "/assets/compliance/x.png", None, {}, 404, "simio_not_found"),
     # 07 GET /v1/jobs/{id}
