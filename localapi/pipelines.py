@@ -14,7 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from engine.io import read_table
-from engine.io.writers import EXTENSIONS
+from engine.io.writers import EXTENSIONS, read_output
 from engine.synthesizer import Synthesizer
 from localapi.clock import now
 from localapi.db import transaction
@@ -144,18 +144,6 @@ run_generation_create.on_failure = _generation_failed
 
 # --- reports -------------------------------------------------------------------------
 
-def read_artifact(path, fmt: str):
-    import pandas as pd
-    import pyarrow.ipc as ipc
-
-    if fmt == "parquet":
-        return pd.read_parquet(path)
-    if fmt == "arrow":
-        with ipc.open_file(path) as reader:
-            return reader.read_all().to_pandas()
-    return pd.read_csv(path)
-
-
 def generation_report(app, gen, dataset) -> str:
     """The HTML quality report: the dataset's cleaned seed vs the generation's rows."""
     import json
@@ -165,7 +153,7 @@ def generation_report(app, gen, dataset) -> str:
 
     raw = read_table(seed_path(app, dataset["dataset_id"]), filename=dataset["seed_name"])
     real = clean(raw, auto_clean=bool(dataset["auto_clean"])).frame
-    synthetic = read_artifact(gen["artifact_path"], gen["output_format"])
+    synthetic = read_output(gen["artifact_path"], gen["output_format"])
     request = json.loads(gen["request_json"])
     scenario = ({"conditions": request["conditions"], "row_count": gen["rows_requested"]}
                 if request.get("conditions") else None)

@@ -175,3 +175,17 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def read_output(path, fmt: str) -> pd.DataFrame:
+    """Read back a file this module wrote (Parquet, CSV or Arrow IPC)."""
+    if fmt == "parquet":
+        return pd.read_parquet(path)
+    if fmt == "arrow":
+        import pyarrow.ipc as ipc
+
+        with ipc.open_file(path) as reader:
+            return reader.read_all().to_pandas()
+    if fmt == "csv":
+        return pd.read_csv(path)
+    raise SimioError("simio_invalid_field", f"unknown format {fmt!r}; use one of {list(FORMATS)}")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.ipc as ipc
+
+from engine.io.writers import read_output
 import pytest
 
 from engine.errors import SimioError
@@ -171,12 +172,7 @@ def test_not_fitted(tmp_path, call):
 # -- write -------------------------------------------------------------------------------
 
 def read_back(path: Path, fmt: str) -> pd.DataFrame:
-    if fmt == "parquet":
-        return pd.read_parquet(path)
-    if fmt == "arrow":
-        with ipc.open_file(path) as reader:
-            return reader.read_all().to_pandas()
-    return pd.read_csv(path)
+    return read_output(path, fmt)
 
 
 def as_csv_values(frame: pd.DataFrame) -> pd.DataFrame:

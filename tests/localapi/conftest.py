@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from click.testing import CliRunner
 
 from localapi import create_app
 
@@ -114,3 +115,16 @@ def make_tenant(client):
 @pytest.fixture
 def tenant_token(make_tenant):
     return make_tenant()
+
+
+@pytest.fixture
+def cli(app):
+    """``simio admin ...`` against the app's data dir, through click's runner."""
+    from localapi.cli_admin import admin as admin_cli
+
+    data_dir = app.config["SIMIO"].data_dir
+
+    def invoke(*args):
+        return CliRunner().invoke(admin_cli, [*args, "--data-dir", data_dir])
+
+    return invoke

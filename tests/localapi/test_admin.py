@@ -25,17 +25,6 @@ def store(app):
     conn.close()
 
 
-@pytest.fixture
-def cli(app):
-    runner = CliRunner()
-    data_dir = app.config["SIMIO"].data_dir
-
-    def invoke(*args):
-        return runner.invoke(admin_cli, [*args, "--data-dir", data_dir])
-
-    return invoke
-
-
 def audit(app):
     conn = connect(app)
     try:

@@ -11,21 +11,12 @@ import pytest
 
 from localapi import create_app
 from localapi.auth import DEV_CLIENT, DEV_TENANT
-from localapi.db import connect
 from tests.localapi.conftest import AUDIENCE
 from tests.localapi.fixtures import (ROOT, SCENARIO, artifact, generate, new_tenant,
-                                     read_artifact, train, upload)
+                                     read_artifact, sql, train, upload)
 
 UNAUTHORIZED = {"type": "about:blank", "title": "Unauthorized", "status": 401,
                 "detail": "Invalid credentials."}
-
-
-def rows(app, query, params=()):
-    conn = connect(app)
-    try:
-        return [dict(r) for r in conn.execute(query, params)]
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -66,9 +57,9 @@ def test_tokenless_requests_act_as_the_dev_tenant(dev_app):
     generation_id = response.get_json()["generation_id"]
     _download, data = artifact(client, {}, generation_id)
     assert len(read_artifact(data, "parquet")) == 500
-    owners = rows(dev_app, "SELECT tenant_id FROM datasets WHERE dataset_id = ?", (dataset_id,))
+    owners = sql(dev_app, "SELECT tenant_id FROM datasets WHERE dataset_id = ?", (dataset_id,))
     assert owners == [{"tenant_id": DEV_TENANT}]
-    assert rows(dev_app, "SELECT rows_used FROM tenants WHERE tenant_id = ?",
+    assert sql(dev_app, "SELECT rows_used FROM tenants WHERE tenant_id = ?",
                 (DEV_TENANT,)) == [{"rows_used": 500}]
 
 
@@ -87,7 +78,7 @@ def test_a_bad_token_is_still_401_in_dev_mode(dev_app, authorization):
                                     json={"row_count": 10, "output_format": "csv"}))
     assert_unauthorized(client.get("/v1/jobs/job_doesnotexist", headers=headers))
     assert_unauthorized(client.post("/v1/credential-rotations", headers=headers))
-    assert rows(dev_app, "SELECT COUNT(*) AS n FROM datasets") == [{"n": 0}]
+    assert sql(dev_app, "SELECT COUNT(*) AS n FROM datasets") == [{"n": 0}]
 
 
 def test_a_real_token_in_dev_mode_acts_as_its_own_tenant(dev_app):
@@ -104,7 +95,7 @@ def test_a_real_token_in_dev_mode_acts_as_its_own_tenant(dev_app):
 
 
 def test_dev_client_has_no_secret(dev_app):
-    creds = rows(dev_app, "SELECT * FROM credentials WHERE client_id = ?", (DEV_CLIENT,))
+    creds = sql(dev_app, "SELECT * FROM credentials WHERE client_id = ?", (DEV_CLIENT,))
     assert len(creds) == 1 and creds[0]["secret_hash"] is None
     assert creds[0]["tenant_id"] == DEV_TENANT
     response = dev_app.test_client().post("/oauth/token", json={
@@ -118,7 +109,7 @@ def test_without_dev_mode_tokenless_requests_are_401(build):
     client = app.test_client()
     assert_unauthorized(upload(client, {}, b"a,b\n1,2\n3,4\n", "seed.csv"))
     assert_unauthorized(client.get("/v1/jobs/job_doesnotexist"))
-    assert rows(app, "SELECT * FROM tenants WHERE tenant_id = ?", (DEV_TENANT,)) == []
+    assert sql(app, "SELECT * FROM tenants WHERE tenant_id = ?", (DEV_TENANT,)) == []
 
 
 @pytest.mark.parametrize("args,env", [

@@ -10,12 +10,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from click.testing import CliRunner
 
 from localapi import admin
-from localapi.cli_admin import admin as admin_cli
-from localapi.db import connect
 from tests.localapi.conftest import AUDIENCE, claim, mint, signup
+from tests.localapi.fixtures import sql
 
 ROTATION_ID = re.compile(r"^rot_[A-Za-z0-9]{32}$")
 CLAIM_TOKEN = re.compile(r"^cred_[0-9a-f]{32}$")
@@ -25,16 +23,8 @@ DAY = 24 * 3600
 
 # --- helpers ---------------------------------------------------------------------------
 
-def rows(app, query, params=()):
-    conn = connect(app)
-    try:
-        return [dict(r) for r in conn.execute(query, params)]
-    finally:
-        conn.close()
-
-
 def audit_rows(app):
-    return rows(app, "SELECT * FROM audit ORDER BY seq")
+    return sql(app, "SELECT * FROM audit ORDER BY seq")
 
 
 def new_client(client, email):
@@ -86,17 +76,6 @@ def timed_client(timed_app):
     return timed_app.test_client()
 
 
-@pytest.fixture
-def cli(app):
-    runner = CliRunner()
-    data_dir = app.config["SIMIO"].data_dir
-
-    def invoke(*args):
-        return runner.invoke(admin_cli, [*args, "--data-dir", data_dir])
-
-    return invoke
-
-
 # --- POST /v1/credential-rotations -----------------------------------------------------
 
 def test_rotation_is_201_with_a_one_time_claim_token(app, client, tenant_token):
@@ -112,10 +91,10 @@ def test_rotation_is_201_with_a_one_time_claim_token(app, client, tenant_token):
     assert ISO.fullmatch(body["expires_at"])
     assert response.headers["Cache-Control"] == "no-store"
     assert "Idempotent-Replayed" not in response.headers
-    stored = rows(app, "SELECT * FROM rotations")
+    stored = sql(app, "SELECT * FROM rotations")
     assert [(r["rotation_request_id"], r["kind"], r["status"]) for r in stored] == [
         (body["rotation_request_id"], "self_service", "completed")]
-    claims = rows(app, "SELECT * FROM claims WHERE purpose = 'rotation'")
+    claims = sql(app, "SELECT * FROM claims WHERE purpose = 'rotation'")
     assert [c["source_id"] for c in claims] == [body["rotation_request_id"]]
 
 
@@ -150,8 +129,8 @@ def test_replay_returns_the_same_rotation_without_rotating_again(app, client, te
     # The body field is the same key as the header.
     via_body = rotate(client, headers, json={"idempotency_key": "rotate-1"})
     assert via_body.status_code == 200 and via_body.get_json() == first.get_json()
-    assert len(rows(app, "SELECT * FROM rotations")) == 1
-    assert len(rows(app, "SELECT * FROM claims WHERE purpose = 'rotation'")) == 1
+    assert len(sql(app, "SELECT * FROM rotations")) == 1
+    assert len(sql(app, "SELECT * FROM claims WHERE purpose = 'rotation'")) == 1
     assert [r["action"] for r in audit_rows(app)].count("credential_rotated") == 1
     # The replayed token is the live one.
     assert redeem(client, again.get_json()["credential_claim_token"]).status_code == 200
@@ -200,7 +179,7 @@ def test_concurrent_requests_with_one_key_rotate_once(app, client, tenant_token)
         responses = list(pool.map(call, range(4)))
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
     assert len({r.get_json()["credential_claim_token"] for r in responses}) == 1
-    assert len(rows(app, "SELECT * FROM rotations")) == 1
+    assert len(sql(app, "SELECT * FROM rotations")) == 1
 
 
 def test_three_rotations_per_rolling_day(timed_app, timed_client, clock):
@@ -218,7 +197,7 @@ def test_three_rotations_per_rolling_day(timed_app, timed_client, clock):
     # A replay still answers while the budget is spent, and spends none of it.
     assert rotate(client, headers, key="r100").status_code == 200
     # Nothing was recorded for the refused request.
-    assert len(rows(timed_app, "SELECT * FROM rotations")) == 3
+    assert len(sql(timed_app, "SELECT * FROM rotations")) == 3
     # The oldest leaves the window exactly 24 h after it was made.
     clock[0] = start + DAY - 1
     assert rotate(client, headers).headers["Retry-After"] == "1"
@@ -358,7 +337,7 @@ def test_a_pending_request_is_answered_again_not_duplicated(app, client, tenant_
                          json={"reason": "again"})
     assert first.status_code == second.status_code == 202
     assert first.get_json() == second.get_json()
-    assert len(rows(app, "SELECT * FROM rotations")) == 1
+    assert len(sql(app, "SELECT * FROM rotations")) == 1
     conn, key = admin.open_store(app.config["SIMIO"].data_dir)
     try:
         admin.complete_rotation(conn, key, first.get_json()["rotation_request_id"],
@@ -467,9 +446,9 @@ def test_operator_rotation_for_a_client_that_lost_its_secret(app, client, tenant
 
 
 def test_store_has_the_rotations_migration(app):
-    versions = [r["version"] for r in rows(app, "SELECT version FROM schema_version")]
+    versions = [r["version"] for r in sql(app, "SELECT version FROM schema_version")]
     assert 4 in versions
-    columns = {r["name"] for r in rows(app, "PRAGMA table_info(rotations)")}
+    columns = {r["name"] for r in sql(app, "PRAGMA table_info(rotations)")}
     assert {"rotation_request_id", "client_id", "kind", "status", "claim_id",
             "idempotency_key", "created_at", "completed_at"} <= columns
     assert "token" not in " ".join(columns)
