@@ -43,6 +43,15 @@ class BayesianNetworkModel:
         self.max_parents = max_parents
 
     def fit(self, frame: pd.DataFrame, schema: Schema) -> "BayesianNetworkModel":
+        # One BLAS thread: the products here are small, several threads only oversubscribe
+        # the cores, and a fixed thread count keeps the fitted numbers identical wherever
+        # the fit runs.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return self._fit(frame, schema)
+
+    def _fit(self, frame: pd.DataFrame, schema: Schema) -> "BayesianNetworkModel":
         if list(frame.columns) != schema.names:
             raise ValueError("frame columns must equal the schema's names, in order")
         if len(frame) == 0:
