@@ -1,7 +1,8 @@
 """Every operation and response status in the seed contract, produced over HTTP.
 
 The table below maps each (method, path, status) the contract lists to a request that
-produces it against a real app on a real SQLite store. A status the contract lists and the
+produces it, run twice: against the app in process (WSGI) and against a real
+``simio serve`` over a loopback socket, both on a real SQLite store. A status the contract lists and the
 table lacks fails ``test_every_contract_status_has_a_producer``; one this server cannot
 produce would have to be listed in ``NOT_PRODUCIBLE`` with the reason (none are).
 """
@@ -15,6 +16,8 @@ import pytest
 
 from localapi import admin
 from localapi.db import connect
+from tests.e2e.http_client import HttpClient
+from tests.e2e.server import running_server
 from tests.localapi.fixtures import fresh_app, generate, new_tenant, stop, train, upload, wait_job
 
 SEED_CONTRACT = Path(__file__).resolve().parents[2] / "localapi" / "openapi_seed.json"
@@ -37,13 +40,21 @@ def contract_statuses() -> list[tuple[str, str, str]]:
     return out
 
 
-class World:
-    """Two tenants, a trained dataset, a ready generation: enough to produce every status."""
+LIMITS = {"max_upload_bytes": 200_000, "per_request_row_cap": 100_000,
+          "extend_cap_seconds": 2 * 24 * 3600}
 
-    def __init__(self, tmp):
-        self.app = fresh_app(tmp, max_upload_bytes=200_000, per_request_row_cap=100_000,
-                             extend_cap_seconds=2 * 24 * 3600, sweep_interval=0)
-        self.client = self.app.test_client()
+
+class World:
+    """Two tenants, a trained dataset, a ready generation: enough to produce every status.
+
+    ``client`` is the app's test client (WSGI in process) or an HTTP client talking to a
+    real ``simio serve`` on loopback; ``app`` is always an app on the same store, for the
+    one operator step (a tenant's quota) and the SQL look-ups.
+    """
+
+    def __init__(self, app, client):
+        self.app = app
+        self.client = client
         self.a = new_tenant(self.app, self.client, "a@acme.example")
         self.b = new_tenant(self.app, self.client, "b@other.example", company="Other")
         self.dataset = train(self.client, self.a.headers)
@@ -68,11 +79,21 @@ class World:
         return tenant
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    w = World(tmp_path_factory.mktemp("coverage"))
-    yield w
-    stop(w.app)
+@pytest.fixture(scope="module", params=["wsgi", "http"])
+def world(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"coverage-{request.param}")
+    if request.param == "wsgi":
+        app = fresh_app(tmp, sweep_interval=0, **LIMITS)
+        w = World(app, app.test_client())
+        yield w
+        stop(app)
+        return
+    env = {f"SIMIO_{key.upper()}": str(value) for key, value in LIMITS.items()}
+    with running_server(tmp, tls=False, env=env) as server:
+        # an app on the server's store, never serving: operator steps and SQL look-ups
+        app = fresh_app(server.data_dir, sweep_interval=0, defer_recovery=True, workers=1)
+        yield World(app, HttpClient(server.base_url))
+        stop(app)
 
 
 def seed_csv() -> bytes:
