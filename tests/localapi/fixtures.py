@@ -13,6 +13,8 @@ data dir; artifacts are read back with pandas / pyarrow. Nothing of ours is mock
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import io
 import json
 import os
@@ -124,6 +126,16 @@ def fresh_app(data_dir, **overrides) -> Flask:
         app = create_app({"data_dir": str(data_dir), "approval": "auto", **overrides})
     app.config["TESTING"] = True
     return app
+
+
+@contextmanager
+def serving(data_dir, **overrides):
+    """A fresh app for one test, its job runner stopped afterwards."""
+    app = fresh_app(data_dir, **overrides)
+    try:
+        yield app
+    finally:
+        stop(app)
 
 
 def stop(app: Flask) -> None:

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from tests.localapi.fixtures import (CONTRACT_SCHEMA, DATA, QUICKSTART_SUMMARY, assert_problem,
-                                     contract, count, fresh_app, new_tenant, quickstart_observed,
-                                     raw_without_request_id, stop, stored_files, tenant_of,
+                                     contract, count, new_tenant, quickstart_observed,
+                                     raw_without_request_id, serving, stored_files, tenant_of,
                                      upload, wait_job, without_request_id,
                                      world)  # noqa: F401  (world is a fixture)
 
@@ -292,8 +292,7 @@ def test_bad_seed_does_not_burn_its_idempotency_key(app, client, tenant_token):
 # --- size caps ---------------------------------------------------------------------------
 
 def test_seed_over_max_upload_bytes_is_413_and_stores_nothing(tmp_path):
-    app = fresh_app(tmp_path, max_upload_bytes=1000)
-    try:
+    with serving(tmp_path, max_upload_bytes=1000) as app:
         client = app.test_client()
         tenant = new_tenant(app, client, "small@cap.example")
         assert QUICKSTART_CSV.stat().st_size > 1000
@@ -311,8 +310,6 @@ def test_seed_over_max_upload_bytes_is_413_and_stores_nothing(tmp_path):
         assert len(small) <= 1000
         response = upload(client, tenant.headers, small, "small.csv")
         assert response.status_code == 200, response.get_json()
-    finally:
-        stop(app)
 
 
 # --- idempotency -------------------------------------------------------------------------
@@ -412,8 +409,7 @@ def test_another_tenants_dataset_is_the_uniform_404(world, suffix):
 
 def test_dataset_expires_after_its_ttl_and_reads_extend_it(tmp_path):
     t = [time.time()]
-    app = fresh_app(tmp_path, clock=lambda: t[0])
-    try:
+    with serving(tmp_path, clock=lambda: t[0]) as app:
         client = app.test_client()
         tenant = new_tenant(app, client, "clock@tenant.example")
         dataset_id = upload(client, tenant.headers, QUICKSTART_CSV).get_json()["dataset_id"]
@@ -427,8 +423,6 @@ def test_dataset_expires_after_its_ttl_and_reads_extend_it(tmp_path):
         for suffix in ("", "/schema"):
             response = client.get(f"/v1/datasets/{dataset_id}{suffix}", headers=tenant.headers)
             assert_problem(response, 404, "simio_dataset_not_found")
-    finally:
-        stop(app)
 
 
 # --- authentication: one uniform 401 -----------------------------------------------------

@@ -20,8 +20,8 @@ from localapi.db import connect
 from localapi.pipelines import MODEL_FILE, dataset_dir
 from tests.localapi.fixtures import (CONTENT_TYPES, SCENARIO, SCENARIO_COUNTS, TIGHT_SCENARIO,
                                      artifact, artifact_url, assert_problem, count,
-                                     failing_generation, fresh_app, generate, new_tenant,
-                                     quota, raw_without_request_id, read_artifact, sql, stop,
+                                     failing_generation, generate, new_tenant, quota,
+                                     raw_without_request_id, read_artifact, serving, sql,
                                      stored_files, train, url_parts, wait_job,
                                      without_request_id, world)  # noqa: F401  (a fixture)
 
@@ -151,8 +151,7 @@ def test_download_with_a_bad_signature_is_the_uniform_404(world, scenario_genera
 
 def test_download_url_and_generation_expire_on_the_injected_clock(tmp_path):
     t = [time.time()]
-    app = fresh_app(tmp_path, clock=lambda: t[0])
-    try:
+    with serving(tmp_path, clock=lambda: t[0]) as app:
         client = app.test_client()
         tenant = new_tenant(app, client, "clock@gen.example")
         dataset_id = train(client, tenant.headers)
@@ -170,8 +169,6 @@ def test_download_url_and_generation_expire_on_the_injected_clock(tmp_path):
                                   headers=tenant.headers), 404, "simio_generation_not_found")
         assert_problem(client.get(fresh, headers=tenant.headers), 404,
                        "simio_generation_not_found")
-    finally:
-        stop(app)
 
 
 def test_download_needs_the_bearer_token_too(world, scenario_generation):
@@ -311,8 +308,7 @@ def test_body_must_be_a_json_object(world, kwargs, status, code):
 
 
 def test_row_count_over_the_per_request_cap_is_413(tmp_path):
-    app = fresh_app(tmp_path, per_request_row_cap=100)
-    try:
+    with serving(tmp_path, per_request_row_cap=100) as app:
         client = app.test_client()
         tenant = new_tenant(app, client, "cap@gen.example")
         dataset_id = train(client, tenant.headers)
@@ -322,15 +318,12 @@ def test_row_count_over_the_per_request_cap_is_413(tmp_path):
         assert count(app, "generations") == 0
         assert quota(app, tenant.tenant_id)["rows_reserved"] == 0
         assert generate(client, tenant.headers, dataset_id, row_count=100).status_code == 200
-    finally:
-        stop(app)
 
 
 # --- quota ---------------------------------------------------------------------------------
 
 def test_quota_is_reserved_then_committed_on_rows_generated(tmp_path):
-    app = fresh_app(tmp_path)
-    try:
+    with serving(tmp_path) as app:
         client = app.test_client()
         tenant = new_tenant(app, client, "quota@gen.example")
         h = tenant.headers
@@ -374,13 +367,10 @@ def test_quota_is_reserved_then_committed_on_rows_generated(tmp_path):
         # the operator raises the quota: work resumes
         set_quota(app, tenant.tenant_id, 1100)
         assert generate(client, h, dataset_id, row_count=100).status_code == 200
-    finally:
-        stop(app)
 
 
 def test_a_failed_generation_releases_its_reservation(tmp_path):
-    app = fresh_app(tmp_path)
-    try:
+    with serving(tmp_path) as app:
         client = app.test_client()
         tenant = new_tenant(app, client, "fail@gen.example")
         h = tenant.headers
@@ -407,15 +397,12 @@ def test_a_failed_generation_releases_its_reservation(tmp_path):
         assert quota(app, tenant.tenant_id)["rows_used"] == 0
         assert sql(app, "SELECT status FROM jobs WHERE status NOT IN ('completed', 'failed')"
                    ) == []
-    finally:
-        stop(app)
 
 
 # --- idempotency ---------------------------------------------------------------------------
 
 def test_generation_idempotency_replays_and_conflicts(tmp_path):
-    app = fresh_app(tmp_path)
-    try:
+    with serving(tmp_path) as app:
         client = app.test_client()
         tenant = new_tenant(app, client, "idem@gen.example")
         h = tenant.headers
@@ -453,8 +440,6 @@ def test_generation_idempotency_replays_and_conflicts(tmp_path):
         ok = generate(client, {**h, "Idempotency-Key": "gen-2"}, dataset_id, row_count=10)
         assert ok.status_code == 200 and "Idempotent-Replayed" not in ok.headers
         assert quota(app, tenant.tenant_id)["rows_used"] == 410
-    finally:
-        stop(app)
 
 
 def test_same_key_while_the_first_request_is_in_flight_is_409(world):
