@@ -152,6 +152,20 @@ _SPECS = [
               "Under the trained model no row satisfies the scenario: a requested level has "
               "zero probability inside the numeric ranges, or the ranges exclude every value.",
               "Widen the numeric ranges or give the impossible level a share of 0."),
+    # --- CLI codes: `simio tls trust` -----------------------------------------------------
+    ErrorSpec("simio_tls_ca_unusable", 400, "No usable CA certificate",
+              "`simio tls trust` reads DATA_DIR/tls/ca.pem, which `simio serve --tls` creates "
+              "on its first start; the file is missing, is not PEM, or is not a CA.",
+              "Start `simio serve --tls` once with the same --data-dir (or SIMIO_DATA_DIR), "
+              "or pass --ca with your own CA's certificate."),
+    ErrorSpec("simio_tls_trust_forbidden", 403, "Changing the system trust store needs rights",
+              "`--apply` and `--remove` change the machine's trust store, which only an "
+              "administrator (root) may do, or a tool they need is not installed.",
+              "Run it as root (`sudo simio tls trust --apply`), or run the printed steps by "
+              "hand; without rights use the per-client settings it prints."),
+    ErrorSpec("simio_tls_trust_failed", 500, "A trust-store command failed",
+              "A system command run by `--apply` or `--remove` exited with an error.",
+              "Read that command's output above, fix its cause and run the command again."),
 ]
 
 CATALOGUE: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}

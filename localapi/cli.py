@@ -17,6 +17,7 @@ import sys
 import click
 
 from engine.cli import EXIT_BAD_INPUT, main
+from localapi.cli_tls import tls as _tls_group
 
 try:
     from localapi.cli_admin import admin as _admin
@@ -27,6 +28,7 @@ except ModuleNotFoundError as exc:   # not written yet; any other import failure
 
 if _admin is not None:
     main.add_command(_admin, "admin")
+main.add_command(_tls_group)                   # simio tls trust (localapi.cli_tls)
 
 
 @main.command()

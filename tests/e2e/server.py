@@ -17,9 +17,10 @@ variable); every inherited ``SIMIO_*`` variable is removed first so the develope
 cannot leak in. ``extra_args`` are appended to ``serve`` (e.g. ``("--approval", "manual")``).
 The data dir defaults to ``tmp_path / "data"``; logs go to ``tmp_path / "logs"``.
 
-The handle (``ServerProcess``) has ``base_url``, ``port``, ``cert_path`` (None without
-TLS), ``data_dir``, ``process`` (the ``Popen``), ``banner`` (start-up lines), ``verify``
-(``cert_path`` or True, for requests), and ``url(path)``, ``get(path)``, ``client_env()``,
+The handle (``ServerProcess``) has ``base_url``, ``port``, ``cert_path`` (the served chain;
+None without TLS), ``ca_path`` (the generated local CA; None without one), ``data_dir``,
+``process`` (the ``Popen``), ``banner`` (start-up lines), ``verify`` (the CA, else
+``cert_path``, else True, for requests), and ``url(path)``, ``get(path)``, ``client_env()``,
 ``cli(*args)``, ``stop()``, ``kill()``, ``restart(same_port=True)``, ``output()``.
 
 Every wait is bounded. The harness only ever talks to 127.0.0.1: it passes
@@ -84,6 +85,7 @@ class ServerProcess:
         self.base_url: str | None = None
         self.port: int | None = None
         self.cert_path: str | None = None
+        self.ca_path: str | None = None
         self.banner: list[str] = []
         self.starts = 0
         self._lines: list[str] = []
@@ -162,8 +164,9 @@ class ServerProcess:
 
     @property
     def verify(self):
-        """The ``verify=`` argument for requests: the generated cert as CA, or True."""
-        return self.cert_path or True
+        """The ``verify=`` argument for requests: the generated CA, the served chain, or
+        True (a certificate from a public CA)."""
+        return self.ca_path or self.cert_path or True
 
     def url(self, path: str = "") -> str:
         return self.base_url + (path if not path or path.startswith("/") else "/" + path)
@@ -237,6 +240,7 @@ class ServerProcess:
             raise RuntimeError(f"server listens on {parts.hostname}, not {HOST}; refusing")
         self.port = parts.port
         self.cert_path = self.banner_value("tls cert")
+        self.ca_path = self.banner_value("tls ca")
 
     def banner_value(self, key: str) -> str | None:
         """The value of a ``key: value`` banner line, or None."""

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not CONTRACT.exists(), reason="contract file not
 
 def credentials(server) -> dict:
     """signup -> poll until approved -> claim, over HTTPS (auto approval on loopback)."""
-    verify = str(server.cert_path)
+    verify = str(server.verify)
     signup = requests.post(f"{server.base_url}/v1/signup", timeout=30, verify=verify,
                            json={"company_name": "Acme Research",
                                  "contact_email": "data-science@acme.example"})
@@ -44,8 +44,8 @@ def client_env(server, creds) -> dict:
     env.update(creds)
     env.update({"SIMIO_API_BASE": server.base_url, "SIMIO_AUTH0_DOMAIN": host,
                 "SIMIO_AUTH0_AUDIENCE": "https://api.simulacra-data.com",
-                "REQUESTS_CA_BUNDLE": str(server.cert_path),
-                "CURL_CA_BUNDLE": str(server.cert_path)})
+                "REQUESTS_CA_BUNDLE": str(server.verify),
+                "CURL_CA_BUNDLE": str(server.verify)})
     return env
 
 

@@ -1,4 +1,4 @@
-"""`simio serve` as a real process: TLS with a generated CA, banner, refusals, signals."""
+"""`simio serve` as a real process: TLS with a generated local CA, banner, refusals, signals."""
 
 from __future__ import annotations
 
@@ -25,11 +25,12 @@ def srv(tmp_path_factory):
         yield server
 
 
-def test_https_healthz_trusts_the_generated_cert_as_ca(srv):
+def test_https_healthz_trusts_the_generated_ca(srv):
     assert srv.base_url == f"https://{HOST}:{srv.port}"
     assert srv.port and srv.port != 0
     assert Path(srv.cert_path) == srv.data_dir.resolve() / "tls" / "cert.pem"
-    response = requests.get(srv.url("/healthz"), verify=srv.cert_path, timeout=10)
+    assert Path(srv.ca_path) == srv.data_dir.resolve() / "tls" / "ca.pem"
+    response = requests.get(srv.url("/healthz"), verify=srv.ca_path, timeout=10)
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
     # Without the CA, verification really fails: the cert is not trusted by accident.
@@ -52,36 +53,42 @@ def test_curl_with_cacert(srv):
         return subprocess.run(["curl", "-sS", "--fail", "--max-time", "20", *args],
                               capture_output=True, text=True, timeout=30)
 
-    trusted = curl("--cacert", srv.cert_path, srv.url("/healthz"))
+    trusted = curl("--cacert", srv.ca_path, srv.url("/healthz"))
     assert trusted.returncode == 0, trusted.stderr
     assert '"status"' in trusted.stdout
     via_env = subprocess.run(["curl", "-sS", "--fail", "--max-time", "20", srv.url("/healthz")],
                              capture_output=True, text=True, timeout=30,
-                             env={**os.environ, "CURL_CA_BUNDLE": srv.cert_path})
+                             env={**os.environ, "CURL_CA_BUNDLE": srv.ca_path})
     assert via_env.returncode == 0, via_env.stderr
-    localhost = curl("--cacert", srv.cert_path, f"https://localhost:{srv.port}/healthz")
+    localhost = curl("--cacert", srv.ca_path, f"https://localhost:{srv.port}/healthz")
     assert localhost.returncode == 0, localhost.stderr     # the DNS:localhost SAN
     untrusted = curl(srv.url("/healthz"))
     assert untrusted.returncode == 60, (untrusted.returncode, untrusted.stderr)
 
 
-def test_generated_cert_is_a_ca_with_the_loopback_sans(srv):
-    cert = x509.load_pem_x509_certificate(Path(srv.cert_path).read_bytes())
-    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+def test_served_cert_is_a_loopback_leaf_signed_by_a_scoped_ca(srv):
+    leaf, chained_ca = x509.load_pem_x509_certificates(Path(srv.cert_path).read_bytes())
+    ca = x509.load_pem_x509_certificate(Path(srv.ca_path).read_bytes())
+    assert chained_ca == ca                                # cert.pem is leaf + CA
+    sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert set(sans.get_values_for_type(x509.DNSName)) == {"localhost"}
     assert set(sans.get_values_for_type(x509.IPAddress)) == {
         ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
-    constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
-    assert constraints.value.ca is True and constraints.critical
-    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert usage.key_cert_sign and usage.digital_signature
-    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    assert ExtendedKeyUsageOID.SERVER_AUTH in eku
-    assert cert.issuer == cert.subject
-    key_path = Path(srv.cert_path).with_name("key.pem")
-    assert key_path.is_file()
-    if os.name == "posix":
-        assert key_path.stat().st_mode & 0o777 == 0o600
+    assert leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    leaf.verify_directly_issued_by(ca)
+    constraints = ca.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical
+    assert (constraints.value.ca, constraints.value.path_length) == (True, 0)
+    usage = ca.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_cert_sign and not usage.digital_signature
+    assert ca.issuer == ca.subject
+    for name in ("key.pem", "ca-key.pem"):
+        key_path = Path(srv.cert_path).with_name(name)
+        assert key_path.is_file()
+        if os.name == "posix":
+            assert key_path.stat().st_mode & 0o777 == 0o600
 
 
 def test_banner_shows_url_docs_approval_data_dir_and_cert(srv):
@@ -91,13 +98,16 @@ def test_banner_shows_url_docs_approval_data_dir_and_cert(srv):
     assert srv.banner_value("approval") == "auto"                  # loopback default
     assert srv.banner_value("data dir") == str(srv.data_dir.resolve())
     assert srv.banner_value("tls cert") == srv.cert_path
-    assert srv.banner_value("tls").startswith("self-signed certificate generated")
+    assert srv.banner_value("tls ca") == srv.ca_path
+    assert srv.banner_value("tls").startswith("local CA generated (SHA256:")
+    assert srv.banner_value("trust").startswith(
+        f"simio tls trust --data-dir {srv.data_dir.resolve()}")
     assert banner[-1].startswith("simio-local ready")
     env = srv.client_env()
     assert env["SIMIO_API_BASE"] == srv.base_url
     assert env["SIMIO_AUTH0_DOMAIN"] == f"{HOST}:{srv.port}"
     assert env["SIMIO_AUTH0_AUDIENCE"] == "https://api.simulacra-data.com"
-    assert env["REQUESTS_CA_BUNDLE"] == env["CURL_CA_BUNDLE"] == srv.cert_path
+    assert env["REQUESTS_CA_BUNDLE"] == env["CURL_CA_BUNDLE"] == srv.ca_path
     # The quickstart's token URL, built from SIMIO_AUTH0_DOMAIN, reaches this server.
     token_url = f"https://{env['SIMIO_AUTH0_DOMAIN']}/oauth/token"
     response = requests.post(token_url, json={}, verify=env["REQUESTS_CA_BUNDLE"], timeout=10)
@@ -108,13 +118,13 @@ def test_second_start_reuses_the_certificate_and_survives_sigkill(tmp_path):
     with running_server(tmp_path) as server:
         first = Path(server.cert_path).read_bytes()
         first_port = server.port
-        assert server.banner_value("tls").startswith("self-signed certificate generated")
+        assert server.banner_value("tls").startswith("local CA generated")
         server.kill()
         assert server.process.returncode == -signal.SIGKILL
         server.restart()
         assert server.port == first_port                          # same URL for clients
         assert Path(server.cert_path).read_bytes() == first
-        assert server.banner_value("tls").startswith("self-signed certificate reused")
+        assert server.banner_value("tls").startswith("local CA reused")
         assert server.get("/healthz").status_code == 200         # old CA file still valid
 
 
@@ -181,7 +191,8 @@ def test_given_certificate_files_are_served(tmp_path, srv):
     with running_server(tmp_path, tls=None, extra_args=("--certfile", cert, "--keyfile", key),
                         env={"SIMIO_APPROVAL": "manual"}) as server:
         assert server.cert_path == cert
-        assert server.banner_value("tls") is None               # not self-signed by us
+        assert server.banner_value("tls") is None               # not generated by us
+        assert server.banner_value("tls ca") is None and server.banner_value("trust") is None
         assert server.get("/healthz").status_code == 200
         assert not (server.data_dir / "tls").exists()
 
@@ -203,18 +214,3 @@ def test_sigterm_stops_the_server_within_seconds(tmp_path):
     assert lines[-1] == "simio-local stopped"
     with pytest.raises(requests.ConnectionError):
         requests.get(server.url("/healthz"), verify=server.verify, timeout=2)
-
-
-
-def test_self_signed_cert_is_renewed_before_it_expires(tmp_path):
-    import datetime as dt
-
-    from localapi import tls
-
-    old = tls.ensure_self_signed(tmp_path, now=dt.datetime.now(dt.timezone.utc)
-                                 - tls.VALIDITY + dt.timedelta(days=10))
-    assert old.created
-    renewed = tls.ensure_self_signed(tmp_path)          # 10 days left < RENEW_BEFORE
-    assert renewed.created and renewed.fingerprint != old.fingerprint
-    again = tls.ensure_self_signed(tmp_path)
-    assert not again.created and again.fingerprint == renewed.fingerprint
