@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -146,7 +147,7 @@ def banner(p: Plan) -> list[str]:
             state += ", replacing the old self-signed certificate: trust the CA again"
         lines.append(f"tls ca: {p.ca_file}")
         lines.append(f"tls: local CA {state} ({p.fingerprint})")
-        lines.append(f"trust: simio tls trust --data-dir {cfg.data_dir}   "
+        lines.append(f"trust: simio tls trust --data-dir {shlex.quote(cfg.data_dir)}   "
                      f"(R, Julia, system store: see its steps)")
     if cfg.dev:
         lines.append("dev: on (requests without a bearer token act as the development "
