@@ -48,7 +48,8 @@ def trust_command(data_dir, ca_file, platform, action):
     here = trust.detect_platform()
     if action is None:
         shown = platform or here or "debian"
-        click.echo(trust.render(shown, ca, current=shown == here), nl=False)
+        click.echo(trust.render(shown, ca, current=shown == here,
+                                args=_dir_arg(data_dir, ca_file)), nl=False)
         return
     if platform is not None and platform != here:
         raise SimioError("simio_tls_trust_forbidden",

@@ -132,8 +132,9 @@ def missing_tools(steps: list[list[str]]) -> list[str]:
     return [argv[0] for argv in steps if shutil.which(argv[0]) is None]
 
 
-def render(platform: str, ca: CA, *, current: bool) -> str:
-    """Everything a user reads: what trusting means, the system store, every client."""
+def render(platform: str, ca: CA, *, current: bool, args: str = "") -> str:
+    """Everything a user reads: what trusting means, the system store, every client.
+    ``args`` are the options to repeat in the printed ``simio tls trust`` commands."""
     path = _quote_for(platform)(str(ca.path))
     sudo = "" if platform == "windows" else "sudo "
     system_bundle = {"debian": DEBIAN_BUNDLE, "rhel": RHEL_BUNDLE}.get(platform)
@@ -146,10 +147,12 @@ def render(platform: str, ca: CA, *, current: bool) -> str:
         "in the data directory (mode 0600). Anyone who can read that key can impersonate",
         "those names to you, so keep the data directory private; undo with --remove.",
         "",
-        f"System trust store ({_TITLES[platform]}{', this machine' if current else ''}):",
+        f"System trust store ({_TITLES[platform]}{', this machine' if current else ''}), "
+        f"{'as administrator' if platform == 'windows' else 'as root'}:",
     ]
     out += [f"  {_join(argv, platform)}" for argv in install_steps(platform, ca)]
-    out.append(f"  (or: {sudo}simio tls trust --apply; undo: {sudo}simio tls trust --remove,")
+    out.append(f"  (or: {sudo}simio tls trust --apply{args}")
+    out.append(f"   undo: {sudo}simio tls trust --remove{args},")
     out.append("   which runs:")
     out += [f"     {_join(argv, platform)}" for argv in remove_steps(platform, ca)]
     out.append("   )")
@@ -210,7 +213,7 @@ def _client_lines(platform: str, raw: str, system_bundle: str | None) -> list[st
 
 
 _TITLES = {"debian": "Debian/Ubuntu", "rhel": "RHEL/Fedora", "macos": "macOS",
-           "windows": "Windows, elevated prompt"}
+           "windows": "Windows"}
 
 
 def _quote_for(platform: str):

@@ -6,11 +6,20 @@ tests/e2e/test_tls_trust.py and tests/e2e/test_r_quickstart.py.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from localapi import tls, trust
 from localapi.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -32,6 +41,8 @@ def test_prints_the_store_steps_and_every_client_for_each_platform(data_dir, pla
     assert str(ca.path) in out and ca.fingerprint in out
     for argv in trust.install_steps(platform, ca) + trust.remove_steps(platform, ca):
         assert trust._join(argv, platform) in out, argv
+    assert f"simio tls trust --apply --data-dir {data_dir.resolve()}" in out
+    assert f"simio tls trust --remove --data-dir {data_dir.resolve()}" in out
     for client in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "JULIA_SSL_CA_ROOTS_PATH",
                    "R (httr2", "SPSS"):
         assert client in out, client
@@ -88,3 +99,31 @@ def test_apply_for_another_platform_is_refused_before_anything_runs(data_dir):
 def test_data_dir_and_ca_together_are_a_usage_error(data_dir):
     result = run("--data-dir", data_dir, "--ca", data_dir / "tls" / "ca.pem")
     assert result.exit_code == 2 and "not both" in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0
+                    or trust.detect_platform() not in ("debian", "rhel", "macos"),
+                    reason="drops root to check the refusal: needs root on a POSIX store")
+def test_apply_without_root_is_refused_and_changes_nothing(data_dir):
+    shared = Path(tempfile.mkdtemp(prefix="simio-ca-"))      # readable after dropping root
+    try:
+        shared.chmod(0o755)
+        ca_file = shared / "ca.pem"
+        shutil.copy(data_dir / "tls" / "ca.pem", ca_file)
+        ca_file.chmod(0o644)
+        ca = trust.load_ca(ca_file)
+        anchors = trust.install_steps(trust.detect_platform(), ca)[0][-1]
+        code = ("import os\nfrom click.testing import CliRunner\nfrom localapi.cli import main\n"
+                "os.seteuid(65534)\n"
+                f"r = CliRunner().invoke(main, ['tls', 'trust', '--ca', {str(ca_file)!r}, "
+                "'--apply'])\nprint(r.exit_code)\nprint(r.output)\n")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert done.returncode == 0, done.stderr
+        status, _, output = done.stdout.partition("\n")
+        assert status == "2", done.stdout
+        assert f"error: simio_tls_trust_forbidden: --apply needs root: run `sudo simio tls " \
+               f"trust --apply --ca {ca_file}`" in output
+        assert not Path(anchors).exists()
+    finally:
+        shutil.rmtree(shared)
