@@ -67,8 +67,8 @@ def trust_command(data_dir, ca_file, platform, action):
     missing = trust.missing_tools(steps)
     if missing:
         raise SimioError("simio_tls_trust_forbidden",
-                         f"{', '.join(missing)} is not installed (Debian/Ubuntu: apt-get "
-                         f"install ca-certificates); nothing was changed")
+                         f"{', '.join(missing)} is not installed; nothing was changed"
+                         + (" (apt-get install ca-certificates)" if here == "debian" else ""))
     for argv in steps:
         click.echo(f"$ {shlex.join(argv)}")
         done = subprocess.run(argv, capture_output=True, text=True)

@@ -190,7 +190,8 @@ def _client_lines(platform: str, raw: str, system_bundle: str | None) -> list[st
         lines += [
             "    the curl package ignores CURL_CA_BUNDLE and SSL_CERT_FILE here (it honours",
             "    CURL_CA_BUNDLE on Windows only): use the system step above, which the",
-            "    contract's R quickstart needs unchanged; or per request in your own code:",
+            "    contract's R quickstart needs unchanged (there is no global R option for",
+            "    it in curl 5 / httr2); or per request in your own code:",
             f"      req |> httr2::req_options(cainfo = {_r_string(raw)})",
             f"      curl::handle_setopt(handle, cainfo = {_r_string(raw)})",
         ]

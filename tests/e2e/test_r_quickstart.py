@@ -11,8 +11,11 @@ Debian has no `arrow` R package, so the test installs a minimal local package ca
 and reads that with `read.csv`. It is used only by the quickstart's last step, which reads
 the downloaded file; everything that talks to the server runs verbatim.
 
-Skipped (with the reason shown by `pytest -ra`) when Rscript or httr2 is missing, when not
-root, or on a system other than Debian/Ubuntu (tests.e2e.trust_store.SKIP_REASON).
+A second test checks the R advice `simio tls trust` prints: the CA variables are ignored,
+`httr2::req_options(cainfo = )` works (no root needed).
+
+Skipped (with the reason shown by `pytest -ra`) when Rscript or httr2 is missing; the
+quickstart also when not root or not on Debian/Ubuntu (tests.e2e.trust_store.SKIP_REASON).
 """
 
 from __future__ import annotations
@@ -49,8 +52,6 @@ pytestmark = [
                                                "install r-base-core r-cran-httr2)"),
     pytest.mark.skipif(not _has_r_package("httr2"), reason="the R package httr2 is not "
                                                            "installed (Debian: r-cran-httr2)"),
-    pytest.mark.skipif(SKIP_REASON is not None, reason=str(SKIP_REASON)),
-    pytest.mark.slow,
 ]
 
 ARROW_SHIM = """\
@@ -93,6 +94,34 @@ def trusted_server(tmp_path):
         yield server
 
 
+R_HEALTHZ = """\
+library(httr2)
+req <- request(paste0(Sys.getenv("SIMIO_API_BASE"), "/healthz"))
+if (nzchar(Sys.getenv("CAINFO"))) req <- req_options(req, cainfo = Sys.getenv("CAINFO"))
+resp <- tryCatch(req_perform(req), error = function(e) e)
+cat(if (inherits(resp, "error")) conditionMessage(resp) else resp_status(resp), "\\n")
+"""
+
+
+def test_r_ignores_the_ca_variables_but_honours_req_options_cainfo(tmp_path):
+    """What `simio tls trust` tells R users on Linux, checked against the installed R."""
+    script = tmp_path / "healthz.R"
+    script.write_text(R_HEALTHZ, encoding="utf-8")
+    with running_server(tmp_path / "server", tls=True) as server:
+        def healthz(**env):
+            run_env = {**os.environ, "SIMIO_API_BASE": server.base_url, **env}
+            done = subprocess.run([RSCRIPT, str(script)], env=run_env, capture_output=True,
+                                  text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return done.stdout.strip()
+
+        via_variables = healthz(CURL_CA_BUNDLE=server.ca_path, SSL_CERT_FILE=server.ca_path)
+        assert "certificate" in via_variables, via_variables       # refused: not trusted
+        assert healthz(CAINFO=server.ca_path) == "200"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(SKIP_REASON is not None, reason=str(SKIP_REASON))
 def test_r_quickstart_verbatim(tmp_path, trusted_server):
     workdir = tmp_path / "client"
     workdir.mkdir()
