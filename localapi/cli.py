@@ -41,7 +41,7 @@ main.add_command(_tls_group)                   # simio tls trust (localapi.cli_t
               help="Store, artifacts, models and tls/.  [default: ./simio-data; "
                    "env SIMIO_DATA_DIR]")
 @click.option("--tls/--no-tls", default=None,
-              help="Serve HTTPS. Without --certfile/--keyfile a self-signed certificate is "
+              help="Serve HTTPS. Without --certfile/--keyfile a local CA and certificate are "
                    "generated once in DATA_DIR/tls/ and reused.  [env SIMIO_TLS]")
 @click.option("--certfile", type=click.Path(dir_okay=False), default=None,
               help="PEM certificate (chain) to serve; implies --tls.  [env SIMIO_CERTFILE]")

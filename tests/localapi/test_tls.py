@@ -107,7 +107,9 @@ def test_a_new_host_gets_its_san_and_a_ca_that_permits_it(tmp_path):
     assert not back.ca_created and not back.created
 
 
-def test_an_old_style_self_signed_certificate_is_replaced(tmp_path):
+def write_old_style_cert(directory):
+    """cert.pem + key.pem as simio-local wrote them before the local CA (no ca.pem)."""
+    directory.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "simio-local self-signed")])
     old = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
@@ -118,15 +120,34 @@ def test_an_old_style_self_signed_certificate_is_replaced(tmp_path):
            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
                           critical=False)
            .sign(key, hashes.SHA256()))
-    (tmp_path / tls.CERT_NAME).write_bytes(old.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / tls.KEY_NAME).write_bytes(key.private_bytes(
+    (directory / tls.CERT_NAME).write_bytes(old.public_bytes(serialization.Encoding.PEM))
+    (directory / tls.KEY_NAME).write_bytes(key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
+    return old
+
+
+def test_an_old_style_self_signed_certificate_is_replaced(tmp_path):
+    write_old_style_cert(tmp_path)
     pair = tls.ensure_local_ca(tmp_path)
     assert pair.replaced_self_signed and pair.ca_created and pair.created
     leaf, ca = chain(pair)
     assert leaf.issuer == ca.subject != leaf.subject
     verify(ca, leaf, "127.0.0.1")
+
+
+def test_the_banner_says_the_old_certificate_was_replaced(tmp_path):
+    from localapi import server
+
+    write_old_style_cert(tmp_path / "tls")
+    lines = server.banner(server.plan({"data_dir": str(tmp_path)}, tls=True, environ={}))
+    state = next(line for line in lines if line.startswith("tls: "))
+    assert state.startswith("tls: local CA generated, replacing the old self-signed "
+                            "certificate: trust the CA again")
+    again = server.banner(server.plan({"data_dir": str(tmp_path)}, tls=True, environ={}))
+    assert next(line for line in again if line.startswith("tls: ")).startswith(
+        "tls: local CA reused (SHA256:")
+    assert f"trust: simio tls trust --data-dir {tmp_path.resolve()}" in "\n".join(again)
 
 
 def test_unreadable_or_mismatched_files_are_regenerated(tmp_path):
