@@ -1,0 +1,37 @@
+"""numba kernels that gather the sufficient statistics of the network: integer counts.
+
+Small and private: each takes compact integer codes laid out one column per row of a
+(columns, rows) array, preallocated int64 output, and only adds to it, so a caller can
+run a kernel per partition of the rows and add the outputs (counts merge by sums).
+"""
+
+from __future__ import annotations
+
+from engine._numba import kernel
+
+
+@kernel
+def family_counts(columns, child, parent_index, parent_map, map_offset, stride, n_child, out):
+    """out[cfg * n_child + child state] += 1 for every row; a row's configuration is
+    sum over parents s of parent_map[map_offset[s] + code of parent s] * stride[s]."""
+    n = columns.shape[1]
+    k = parent_index.shape[0]
+    for i in range(n):
+        cfg = 0
+        for s in range(k):
+            cfg += parent_map[map_offset[s] + columns[parent_index[s], i]] * stride[s]
+        out[cfg * n_child + columns[child, i]] += 1
+
+
+@kernel
+def pair_counts(columns, first, seconds, n_second, offset, out):
+    """Joint counts of column ``first`` with each column of ``seconds``: the table of
+    seconds[q] starts at offset[q], row-major (first's state, second's state)."""
+    n = columns.shape[1]
+    a = columns[first]
+    for q in range(seconds.shape[0]):
+        b = columns[seconds[q]]
+        width = n_second[q]
+        base = offset[q]
+        for i in range(n):
+            out[base + a[i] * width + b[i]] += 1
