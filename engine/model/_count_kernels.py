@@ -35,3 +35,16 @@ def pair_counts(columns, first, seconds, n_second, offset, out):
         base = offset[q]
         for i in range(n):
             out[base + a[i] * width + b[i]] += 1
+
+
+@kernel
+def family_keys(columns, child, parent_index, parent_map, map_offset, stride, n_child, out):
+    """out[i] = row i's cell of the family table (configuration * n_child + child state),
+    for families whose table has far more cells than the table has rows."""
+    n = columns.shape[1]
+    k = parent_index.shape[0]
+    for i in range(n):
+        cfg = 0
+        for s in range(k):
+            cfg += parent_map[map_offset[s] + columns[parent_index[s], i]] * stride[s]
+        out[i] = cfg * n_child + columns[child, i]

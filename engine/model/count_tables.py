@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.model.parameters import PRIOR_ROWS
-from engine.model.scores import PROBIT, TABLE, probit_from_counts
+from engine.model.probit import probit_from_counts
+from engine.model.scores import PROBIT, TABLE
 
 
 def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer, encodings):

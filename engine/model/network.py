@@ -15,7 +15,8 @@ import pandas as pd
 from engine.errors import SimioError
 from engine.model import encoding, screening, statistics, structure
 from engine.model.count_tables import fit_node_from_counts
-from engine.model.scores import PROBIT, TABLE, FamilyScorer, parent_state_map, parent_states
+from engine.model.family_scores import FamilyScorer
+from engine.model.scores import PROBIT, TABLE, parent_state_map, parent_states
 from engine.progress import no_progress
 from engine.schema import Schema
 
@@ -83,11 +84,21 @@ class BayesianNetworkModel:
         candidates = screening.screen(
             source, self.encodings_, scorer, can_parent,
             progress=lambda done, total: progress("screen", done, total))
+        progress("screen", note=f"{len(n_states)} columns, "
+                                f"{screening.n_candidates(len(n_states), len(frame))} "
+                                "candidate parents each")
+        moves = [0]
+
+        def moved(done):
+            moves[0] = done
+            progress("structure", done)
+
         progress("structure", 0)
         self.parents_ = structure.learn_structure(
             scorer, self.encodings_, max_parents=self.max_parents, table_size=self._table_size,
-            candidates=candidates, progress=lambda moves: progress("structure", moves))
-        progress("structure", note=f"{sum(map(len, self.parents_))} edges")
+            candidates=candidates, progress=moved)
+        progress("structure", note=f"{moves[0]} moves, {sum(map(len, self.parents_))} edges, "
+                                   f"{int(candidates.sum())} candidate edges")
         progress("parameters", 0, len(self.parents_))
         self.kinds_ = [scorer.kind(j, ps) for j, ps in enumerate(self.parents_)]
         fitted = [fit_node_from_counts(j, ps, kind, scorer, self.encodings_)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model.scores import TABLE, coarsen, request_kind
+from engine.model.family_scores import coarsen, request_kind
+from engine.model.scores import TABLE
 
 EXACT_COLUMNS = 20
 MIN_CANDIDATES = 8

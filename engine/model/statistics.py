@@ -22,6 +22,11 @@ import numpy as np
 
 from engine.model import _count_kernels
 
+# A family table with at most this many cells per row is counted densely (a zeroed array
+# and one increment per row); a larger one by sorting the rows' cell keys, which costs
+# per row, not per cell.
+DENSE_CELLS_PER_ROW = 4
+
 
 def code_dtype(max_states: int) -> np.dtype:
     """The narrowest unsigned type that holds every state code."""
@@ -56,18 +61,25 @@ class TableCounts:
         n_child = int(self.n_states[child])
         n_cfg = int(np.prod(sizes)) if len(sizes) else 1
         out = np.zeros(n_cfg * n_child, dtype=np.int64)
-        stride = np.ones(len(parents), dtype=np.int64)
-        for s in range(len(parents) - 2, -1, -1):
-            stride[s] = stride[s + 1] * sizes[s + 1]
-        offset = np.zeros(len(parents), dtype=np.int64)
-        if len(maps):
-            offset[1:] = np.cumsum([m.size for m in maps])[:-1]
-            flat = np.concatenate(maps).astype(np.int64)
-        else:
-            flat = np.zeros(1, dtype=np.int64)
-        _count_kernels.family_counts(self.columns, child, np.asarray(parents, dtype=np.int64),
-                                     flat, offset, stride, n_child, out)
+        _count_kernels.family_counts(self.columns, child, *_layout(parents, maps, sizes),
+                                     n_child, out)
         return out.reshape(n_cfg, n_child)
+
+    def family_cells(self, child: int, parents: Sequence[int], maps: Sequence[np.ndarray],
+                     sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The family's nonzero cells: sorted cell keys (configuration * child states +
+        child state) and their counts. Small tables are counted densely; a table with
+        many more cells than rows is counted by sorting the rows' keys."""
+        n_child = int(self.n_states[child])
+        n_cells = (int(np.prod(sizes)) if len(sizes) else 1) * n_child
+        if n_cells <= DENSE_CELLS_PER_ROW * max(self.n_rows, 1):
+            dense = self.family(child, parents, maps, sizes).reshape(-1)
+            keys = np.flatnonzero(dense)
+            return keys, dense[keys]
+        keys = np.empty(self.n_rows, dtype=np.int64)
+        _count_kernels.family_keys(self.columns, child, *_layout(parents, maps, sizes),
+                                   n_child, keys)
+        return np.unique(keys, return_counts=True)
 
     def pairs(self, first: int, seconds: Sequence[int]) -> list[np.ndarray]:
         """Joint (first's states, second's states) counts with each of ``seconds``."""
@@ -78,6 +90,20 @@ class TableCounts:
         out = np.zeros(int(sizes.sum()), dtype=np.int64)
         _count_kernels.pair_counts(self.columns, first, seconds, widths, offset, out)
         return [out[o:o + s].reshape(-1, w) for o, s, w in zip(offset, sizes, widths)]
+
+
+def _layout(parents, maps, sizes):
+    """The kernels' view of a parent set: indices, concatenated state maps, offsets, strides."""
+    stride = np.ones(len(parents), dtype=np.int64)
+    for s in range(len(parents) - 2, -1, -1):
+        stride[s] = stride[s + 1] * sizes[s + 1]
+    offset = np.zeros(len(parents), dtype=np.int64)
+    if len(maps):
+        offset[1:] = np.cumsum([m.size for m in maps])[:-1]
+        flat = np.concatenate(maps).astype(np.int64)
+    else:
+        flat = np.zeros(1, dtype=np.int64)
+    return np.asarray(parents, dtype=np.int64), flat, offset, stride
 
 
 class MergedCounts:
@@ -91,6 +117,11 @@ class MergedCounts:
 
     def family(self, child, parents, maps, sizes) -> np.ndarray:
         return sum(p.family(child, parents, maps, sizes) for p in self.parts)
+
+    def family_cells(self, child, parents, maps, sizes):
+        keys, counts = zip(*(p.family_cells(child, parents, maps, sizes) for p in self.parts))
+        keys, where = np.unique(np.concatenate(keys), return_inverse=True)
+        return keys, np.bincount(where, weights=np.concatenate(counts)).astype(np.int64)
 
     def pairs(self, first, seconds) -> list[np.ndarray]:
         per_part = [p.pairs(first, seconds) for p in self.parts]

@@ -94,3 +94,19 @@ def test_a_fit_over_four_partitions_is_the_fit_over_the_whole_table(seed):
     merged = BayesianNetworkModel().fit(frame, schema, partitions=4)
     assert whole.edges                      # a model with structure, not a trivial one
     assert_same_model(whole, merged)
+
+
+def test_sparse_and_dense_family_cells_agree_and_merge(monkeypatch):
+    rng = np.random.default_rng(4)
+    n_states = [30, 40, 20, 5]
+    columns = random_columns(rng, 700, n_states)
+    maps, sizes = [np.arange(30), np.arange(40), np.arange(20)], [30, 40, 20]
+    whole = statistics.TableCounts(columns, n_states)
+    dense = whole.family(3, (0, 1, 2), maps, sizes).reshape(-1)
+    keys, counts = whole.family_cells(3, (0, 1, 2), maps, sizes)    # 120k cells: sparse
+    assert np.array_equal(keys, np.flatnonzero(dense)) and np.array_equal(counts, dense[keys])
+    merged = statistics.split_rows(columns, n_states, 4).family_cells(3, (0, 1, 2), maps, sizes)
+    assert np.array_equal(merged[0], keys) and np.array_equal(merged[1], counts)
+    monkeypatch.setattr(statistics, "DENSE_CELLS_PER_ROW", 10_000)
+    keys2, counts2 = whole.family_cells(3, (0, 1, 2), maps, sizes)
+    assert np.array_equal(keys2, keys) and np.array_equal(counts2, counts)

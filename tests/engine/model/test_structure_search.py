@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from engine.model import encoding, screening, statistics, structure
 from engine.model.acyclicity import Reachability
 from engine.model.network import BayesianNetworkModel, _in_schema_order
-from engine.model.scores import FamilyScorer
+from engine.model.family_scores import FamilyScorer
 from tests.engine import fixtures
 from tests.engine.model.reference_fit import reference_learn_structure
 
