@@ -66,9 +66,14 @@ class StageLines:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None:
+            self._abandon()           # a failed stage is not reported as done
         self.close()
         return False
+
+    def _abandon(self):
+        self.stage = None
 
 
 class StageBar(StageLines):
@@ -96,6 +101,11 @@ class StageBar(StageLines):
         if self.bar is not None:
             self.bar.close()
         self.bar, self.stage = None, None
+
+    def _abandon(self):
+        if self.bar is not None:
+            self.bar.leave = False
+        self._finish()
 
 
 def for_stream(stream=None) -> StageLines:

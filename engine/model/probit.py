@@ -76,27 +76,36 @@ def probit_line(states: list[np.ndarray], bins: np.ndarray, counts: np.ndarray, 
     mean, var = bin_moments(enc, cum)
     moment = weight * mean[bins]
     blocks = [np.ones((1, 1))] + [parent_features(encodings[p]) for p in parents]
+    # A categorical parent's features are its one-hot levels but the first: multiplying
+    # by them is slicing off the first row or column.
+    onehot = [False] + [encodings[p].kind == "categorical" for p in parents]
     # slot 0 is the intercept (one state); slot i > 0 is parent i - 1
     codes = [np.zeros(bins.size, dtype=np.int64)] + list(states)
     widths = [1] + sizes
-    grid = [[None] * len(blocks) for _ in blocks]
-    xtwz = []
-    for i, (bi, ci) in enumerate(zip(blocks, codes)):
+    bounds = np.cumsum([0] + [b.shape[1] for b in blocks])
+    xtwx = np.empty((bounds[-1], bounds[-1]))
+    xtwz = np.empty(bounds[-1])
+
+    def left(i, m):                     # blocks[i].T @ m
+        return m[1:] if onehot[i] else blocks[i].T @ m
+
+    for i, ci in enumerate(codes):
+        rows = slice(bounds[i], bounds[i + 1])
         margin = np.bincount(ci, weights=weight, minlength=widths[i])
-        grid[i][i] = bi.T @ (margin[:, None] * bi)
-        xtwz.append(bi.T @ np.bincount(ci, weights=moment, minlength=widths[i]))
+        xtwx[rows, rows] = (np.diag(margin[1:]) if onehot[i]
+                            else blocks[i].T @ (margin[:, None] * blocks[i]))
+        xtwz[rows] = left(i, np.bincount(ci, weights=moment, minlength=widths[i]))
         for j in range(i + 1, len(blocks)):
+            cols = slice(bounds[j], bounds[j + 1])
             pair = np.bincount(ci * widths[j] + codes[j], weights=weight,
                                minlength=widths[i] * widths[j]).reshape(widths[i], widths[j])
-            grid[i][j] = bi.T @ pair @ blocks[j]
-            grid[j][i] = grid[i][j].T
-    xtwx = np.block(grid)
-    xtwz = np.concatenate(xtwz)
+            half = left(i, pair)
+            xtwx[rows, cols] = half[:, 1:] if onehot[j] else half @ blocks[j]
+            xtwx[cols, rows] = xtwx[rows, cols].T
     coef = _solve(xtwx, xtwz)
     zz = float(totals @ (mean ** 2 + var))
     rss = zz - 2 * coef @ xtwz + coef @ xtwx @ coef
     sigma = max(np.sqrt(max(rss, 0.0) / max(m, 1.0)), MIN_SIGMA)
-    bounds = np.cumsum([0] + [b.shape[1] for b in blocks])
     return ProbitLine(blocks=blocks, coef=[coef[a:b] for a, b in zip(bounds[:-1], bounds[1:])],
                       sigma=float(sigma), cum=cum,
                       thresholds=ndtri(np.clip(cum[1:-1], 1e-12, 1 - 1e-12)),

@@ -1,9 +1,10 @@
 """Structure learning: greedy hill climbing over DAGs with a bounded number of parents.
 
 Moves are add, delete and reverse one edge; each is scored by the change in the
-decomposable local score (``scores.FamilyScorer``). The gain of every move is kept in an
-array and only the entries of the children a move touched are recomputed; acyclicity is a
-lookup in an incrementally maintained reachability matrix (``acyclicity``). A child
+decomposable local score (``family_scores.FamilyScorer``). The gain of every move is kept
+in an array and only the entries of the children a move touched are recomputed; a move
+that would close a cycle is scored only once it no longer would. Acyclicity is a lookup
+in an incrementally maintained reachability matrix (``acyclicity``). A child
 considers only its screened candidate parents (``screening``; all of them on small
 tables). Ties break by node order (child, then parent, then delete/reverse/add), so the
 result is deterministic and, with every candidate allowed, equals the plain loop that
@@ -83,7 +84,9 @@ class _Search:
             else:
                 grown = tuple(sorted(self.parents[v] | {u}))
                 if self._fits(v, grown):
-                    row[u, ADD] = self.scorer(v, grown) - self.local[v]
+                    # a move that would close a cycle now is scored when it no longer would
+                    row[u, ADD] = (np.nan if self.graph.reach[v, u]
+                                   else self.scorer(v, grown) - self.local[v])
 
     def _deletion(self, v: int, u: int) -> None:
         """The delete and reverse gains of the edge u -> v."""
@@ -92,7 +95,15 @@ class _Search:
         self.gains[v, u, REVERSE] = -np.inf
         grown = tuple(sorted(self.parents[u] | {v}))
         if self.candidates[u, v] and self._fits(u, grown):
-            self.gains[v, u, REVERSE] = gain + self.scorer(u, grown) - self.local[u]
+            blocked = any(self.graph.reach[c, v] for c in self.graph.children[u] if c != v)
+            self.gains[v, u, REVERSE] = np.nan if blocked else self._reversal(v, u)
+
+    def _reversal(self, v: int, u: int) -> float:
+        grown = tuple(sorted(self.parents[u] | {v}))
+        return self.gains[v, u, DELETE] + self.scorer(u, grown) - self.local[u]
+
+    def _addition(self, v: int, u: int) -> float:
+        return self.scorer(v, tuple(sorted(self.parents[v] | {u}))) - self.local[v]
 
     def _parent_mask(self, v):
         mask = np.zeros(self.d, dtype=bool)
@@ -103,6 +114,9 @@ class _Search:
         masked = self.gains.copy()
         masked[:, :, ADD][self.graph.reach] = -np.inf
         masked[:, :, REVERSE][self.graph.reversal_blocked().T] = -np.inf
+        for v, u, op in np.argwhere(np.isnan(masked)).tolist():   # pending, now allowed
+            gain = self._addition(v, u) if op == ADD else self._reversal(v, u)
+            self.gains[v, u, op] = masked[v, u, op] = gain
         flat = int(np.argmax(masked))
         if not masked.flat[flat] > 1e-9:
             return None
