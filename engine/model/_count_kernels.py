@@ -48,3 +48,23 @@ def family_keys(columns, child, parent_index, parent_map, map_offset, stride, n_
         for s in range(k):
             cfg += parent_map[map_offset[s] + columns[parent_index[s], i]] * stride[s]
         out[i] = cfg * n_child + columns[child, i]
+
+
+@kernel
+def cell_margins(states, weight, moment, one_offset, pair_offset, pair_width, one_w, one_m,
+                 pair_w):
+    """One- and two-parent margins of a family's cells for the probit's normal equations.
+
+    states: (parents, cells) parent states; weight, moment: per cell. Adds, per parent a,
+    weight and moment by a's state at one_offset[a] + state, and per pair a < b the weight
+    by (a's state, b's state) at pair_offset[a, b] + state_a * pair_width[b] + state_b.
+    """
+    p = states.shape[0]
+    for i in range(states.shape[1]):
+        w = weight[i]
+        for a in range(p):
+            sa = states[a, i]
+            one_w[one_offset[a] + sa] += w
+            one_m[one_offset[a] + sa] += moment[i]
+            for b in range(a + 1, p):
+                pair_w[pair_offset[a, b] + sa * pair_width[b] + states[b, i]] += w

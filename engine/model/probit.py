@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from engine.model import _count_kernels
 from engine.model.encoding import NodeEncoding
 from engine.model.scores import MIN_SIGMA, ProbitFit, parent_features
 
@@ -79,9 +80,8 @@ def probit_line(states: list[np.ndarray], bins: np.ndarray, counts: np.ndarray, 
     # A categorical parent's features are its one-hot levels but the first: multiplying
     # by them is slicing off the first row or column.
     onehot = [False] + [encodings[p].kind == "categorical" for p in parents]
+    one_w, one_m, pair_w = _margins(states, weight, moment, sizes)
     # slot 0 is the intercept (one state); slot i > 0 is parent i - 1
-    codes = [np.zeros(bins.size, dtype=np.int64)] + list(states)
-    widths = [1] + sizes
     bounds = np.cumsum([0] + [b.shape[1] for b in blocks])
     xtwx = np.empty((bounds[-1], bounds[-1]))
     xtwz = np.empty(bounds[-1])
@@ -89,16 +89,17 @@ def probit_line(states: list[np.ndarray], bins: np.ndarray, counts: np.ndarray, 
     def left(i, m):                     # blocks[i].T @ m
         return m[1:] if onehot[i] else blocks[i].T @ m
 
-    for i, ci in enumerate(codes):
+    margins_w = [np.array([m])] + one_w
+    margins_m = [np.array([moment.sum()])] + one_m
+    for i in range(len(blocks)):
         rows = slice(bounds[i], bounds[i + 1])
-        margin = np.bincount(ci, weights=weight, minlength=widths[i])
+        margin = margins_w[i]
         xtwx[rows, rows] = (np.diag(margin[1:]) if onehot[i]
                             else blocks[i].T @ (margin[:, None] * blocks[i]))
-        xtwz[rows] = left(i, np.bincount(ci, weights=moment, minlength=widths[i]))
+        xtwz[rows] = left(i, margins_m[i])
         for j in range(i + 1, len(blocks)):
             cols = slice(bounds[j], bounds[j + 1])
-            pair = np.bincount(ci * widths[j] + codes[j], weights=weight,
-                               minlength=widths[i] * widths[j]).reshape(widths[i], widths[j])
+            pair = margins_w[j][None, :] if i == 0 else pair_w[i - 1, j - 1]
             half = left(i, pair)
             xtwx[rows, cols] = half[:, 1:] if onehot[j] else half @ blocks[j]
             xtwx[cols, rows] = xtwx[rows, cols].T
@@ -110,6 +111,31 @@ def probit_line(states: list[np.ndarray], bins: np.ndarray, counts: np.ndarray, 
                       sigma=float(sigma), cum=cum,
                       thresholds=ndtri(np.clip(cum[1:-1], 1e-12, 1 - 1e-12)),
                       n_features=int(bounds[-1]) - 1, n_observed=int(m))
+
+
+def _margins(states, weight, moment, sizes):
+    """Per parent: weight and moment by state; per parent pair: weight by both states."""
+    p = len(sizes)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    one_offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    pair_offset = np.zeros((max(p, 1), max(p, 1)), dtype=np.int64)
+    used = 0
+    for a in range(p):
+        for b in range(a + 1, p):
+            pair_offset[a, b] = used
+            used += int(sizes[a] * sizes[b])
+    one_w = np.zeros(int(sizes.sum()))
+    one_m = np.zeros(int(sizes.sum()))
+    pair_w = np.zeros(max(used, 1))
+    if p:
+        grid = np.ascontiguousarray(np.stack(states).astype(np.int64))
+        _count_kernels.cell_margins(grid, weight, moment, one_offset, pair_offset, sizes,
+                                    one_w, one_m, pair_w)
+    ones_w = [one_w[o:o + s] for o, s in zip(one_offset, sizes)]
+    ones_m = [one_m[o:o + s] for o, s in zip(one_offset, sizes)]
+    pairs = {(a, b): pair_w[pair_offset[a, b]:pair_offset[a, b] + sizes[a] * sizes[b]]
+             .reshape(sizes[a], sizes[b]) for a in range(p) for b in range(a + 1, p)}
+    return ones_w, ones_m, pairs
 
 
 def _solve(xtwx: np.ndarray, xtwz: np.ndarray) -> np.ndarray:

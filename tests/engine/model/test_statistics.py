@@ -110,3 +110,19 @@ def test_sparse_and_dense_family_cells_agree_and_merge(monkeypatch):
     monkeypatch.setattr(statistics, "DENSE_CELLS_PER_ROW", 10_000)
     keys2, counts2 = whole.family_cells(3, (0, 1, 2), maps, sizes)
     assert np.array_equal(keys2, keys) and np.array_equal(counts2, counts)
+
+
+def test_cell_margins_match_bincounts():
+    from engine.model.probit import _margins
+    rng = np.random.default_rng(5)
+    sizes = [4, 3, 5]
+    states = [rng.integers(0, s, 200) for s in sizes]
+    weight, moment = rng.random(200), rng.normal(size=200)
+    ones_w, ones_m, pairs = _margins(states, weight, moment, sizes)
+    for a, s in enumerate(sizes):
+        np.testing.assert_allclose(ones_w[a], np.bincount(states[a], weight, minlength=s))
+        np.testing.assert_allclose(ones_m[a], np.bincount(states[a], moment, minlength=s))
+        for b in range(a + 1, 3):
+            want = np.zeros((s, sizes[b]))
+            np.add.at(want, (states[a], states[b]), weight)
+            np.testing.assert_allclose(pairs[a, b], want)
