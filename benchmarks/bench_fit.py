@@ -107,18 +107,8 @@ def _run_child(args: list[str], timeout: float = 900) -> tuple[str, float, float
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, *args], cwd=C.REPO, env=env, stdout=out,
                                 stderr=err)
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
+        _, usage = C.wait_with_usage(proc, timeout)
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if proc.returncode != 0:

@@ -11,16 +11,21 @@ from engine._numba import kernel
 
 
 @kernel
+def _row_cell(columns, i, child, parent_index, parent_map, map_offset, stride, n_child):
+    """Row i's cell: configuration * n_child + child state, where the configuration is
+    the sum over parents s of parent_map[map_offset[s] + code of parent s] * stride[s]."""
+    cfg = 0
+    for s in range(parent_index.shape[0]):
+        cfg += parent_map[map_offset[s] + columns[parent_index[s], i]] * stride[s]
+    return cfg * n_child + columns[child, i]
+
+
+@kernel
 def family_counts(columns, child, parent_index, parent_map, map_offset, stride, n_child, out):
-    """out[cfg * n_child + child state] += 1 for every row; a row's configuration is
-    sum over parents s of parent_map[map_offset[s] + code of parent s] * stride[s]."""
-    n = columns.shape[1]
-    k = parent_index.shape[0]
-    for i in range(n):
-        cfg = 0
-        for s in range(k):
-            cfg += parent_map[map_offset[s] + columns[parent_index[s], i]] * stride[s]
-        out[cfg * n_child + columns[child, i]] += 1
+    """out[row's cell] += 1 for every row (see ``_row_cell``)."""
+    for i in range(columns.shape[1]):
+        out[_row_cell(columns, i, child, parent_index, parent_map, map_offset, stride,
+                      n_child)] += 1
 
 
 @kernel
@@ -39,15 +44,11 @@ def pair_counts(columns, first, seconds, n_second, offset, out):
 
 @kernel
 def family_keys(columns, child, parent_index, parent_map, map_offset, stride, n_child, out):
-    """out[i] = row i's cell of the family table (configuration * n_child + child state),
-    for families whose table has far more cells than the table has rows."""
-    n = columns.shape[1]
-    k = parent_index.shape[0]
-    for i in range(n):
-        cfg = 0
-        for s in range(k):
-            cfg += parent_map[map_offset[s] + columns[parent_index[s], i]] * stride[s]
-        out[i] = cfg * n_child + columns[child, i]
+    """out[i] = row i's cell of the family table, for families whose table has far more
+    cells than the table has rows."""
+    for i in range(columns.shape[1]):
+        out[i] = _row_cell(columns, i, child, parent_index, parent_map, map_offset, stride,
+                           n_child)
 
 
 @kernel
