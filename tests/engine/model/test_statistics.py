@@ -126,3 +126,12 @@ def test_cell_margins_match_bincounts():
             want = np.zeros((s, sizes[b]))
             np.add.at(want, (states[a], states[b]), weight)
             np.testing.assert_allclose(pairs[a, b], want)
+
+
+def test_a_screened_wide_fit_is_deterministic_and_merges():
+    from tests.engine.model.test_structure_search import correlated_frame
+    frame, schema = fixtures.cleaned(correlated_frame(3000, 26, 9))
+    assert len(schema) > 20                               # the screened (non-exact) path
+    first = BayesianNetworkModel().fit(frame, schema)
+    assert_same_model(first, BayesianNetworkModel().fit(frame, schema))
+    assert_same_model(first, BayesianNetworkModel().fit(frame, schema, partitions=4))
