@@ -24,6 +24,9 @@ EXACT_COLUMNS = 20
 MIN_CANDIDATES = 8
 MAX_CANDIDATES = 12
 CANDIDATE_ROWS = 2_000_000
+# Pair tables are counted in blocks of at most this many cells (a many-level column
+# against two hundred others stays a few megabytes at a time).
+PAIR_BLOCK_CELLS = 1_000_000
 
 
 def n_candidates(n_columns: int, n_rows: int) -> int:
@@ -54,11 +57,14 @@ def screen(source, encodings, scorer, can_parent, progress=None) -> np.ndarray:
     k = n_candidates(d, source.n_rows)
     strength = np.full((d, d), -np.inf)
     tables: dict[tuple[int, int], np.ndarray] = {}
+    n_states = [enc.n_states for enc in encodings]
     for a in range(d - 1):
-        others = list(range(a + 1, d))
-        for b, table in zip(others, source.pairs(a, others)):
-            strength[a, b] = strength[b, a] = pair_strength(table)
-            tables[a, b] = table
+        # pairs where neither side may be a parent are never candidates: not counted
+        others = [b for b in range(a + 1, d) if can_parent[a] or can_parent[b]]
+        for chunk in _chunks(others, n_states, PAIR_BLOCK_CELLS // max(n_states[a], 1)):
+            for b, table in zip(chunk, source.pairs(a, chunk)):
+                strength[a, b] = strength[b, a] = pair_strength(table)
+                tables[a, b] = table
         if progress is not None:
             progress(a + 1, d - 1)
     strength[:, ~np.asarray(can_parent, dtype=bool)] = -np.inf
@@ -79,6 +85,19 @@ def screen(source, encodings, scorer, can_parent, progress=None) -> np.ndarray:
         if candidates[a, b]:
             scorer.prime(a, (b,), _one_parent(table.T, encodings[a], encodings[b]))
     return candidates
+
+
+def _chunks(columns, n_states, budget):
+    """``columns`` in runs whose states add up to at most ``budget`` (at least one each)."""
+    run, used = [], 0
+    for b in columns:
+        if run and used + n_states[b] > budget:
+            yield run
+            run, used = [], 0
+        run.append(b)
+        used += n_states[b]
+    if run:
+        yield run
 
 
 def _one_parent(table, child, parent) -> np.ndarray:
