@@ -277,6 +277,23 @@ def _rss_child(spec: dict) -> dict:
     return out
 
 
+def wait_with_usage(proc, timeout: float):
+    """Reap ``proc`` (killed after ``timeout`` s) with its resource usage (os.wait4); sets
+    ``proc.returncode``. Returns (wait status, rusage)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.02)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return status, usage
+
+
 def peak_rss_subprocess(n: int, fmt: str | None = "parquet", conditions: dict | None = None,
                         timeout: float = 600) -> dict:
     """Run ``_rss_child`` in a fresh interpreter; adds the child's lifetime peak from the
@@ -287,18 +304,8 @@ def peak_rss_subprocess(n: int, fmt: str | None = "parquet", conditions: dict | 
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks._common", "rss", spec],
                                 cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err)
-        deadline = time.monotonic() + timeout
         out = proc.stdout.read()
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        status, usage = wait_with_usage(proc, timeout)
         if proc.returncode != 0:
             err.seek(0)
             raise RuntimeError(f"rss child failed ({proc.returncode}): "

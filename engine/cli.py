@@ -56,8 +56,13 @@ def train(seed_file, model_path, auto_clean, max_parents):
 
     if not Path(seed_file).is_file():
         raise SimioError("simio_invalid_field", f"seed file {seed_file} does not exist")
-    with _spinner("training"):
-        synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents).fit(seed_file)
+    from engine import progress
+
+    # Stages of the fit: a tqdm bar each on a terminal, one line each otherwise (stderr).
+    with progress.for_stream(sys.stderr) as report:
+        synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents).fit(
+            seed_file, progress=report)
+        report("save")
         synth.save(model_path)
     summary = synth.cleaning_summary_
     click.echo(f"trained {model_path}: {summary['clean_rows']} rows x "

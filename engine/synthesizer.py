@@ -21,6 +21,7 @@ from engine.io.writers import TableWriter
 from engine.model import structure
 from engine.model.network import BayesianNetworkModel
 from engine.model.persistence import load_model, save_model
+from engine.progress import ProgressCallback, no_progress
 from engine.sampling import conditional, forward
 from engine.sampling.conditions import parse_conditions
 
@@ -69,12 +70,21 @@ class Synthesizer:
         self.max_upweight = max_upweight
 
     # -- fitting --------------------------------------------------------------------
-    def fit(self, data, *, filename: str | None = None) -> "Synthesizer":
-        """Fit on a DataFrame, a RawTable, a file path or the bytes of a seed file."""
+    def fit(self, data, *, filename: str | None = None,
+            progress: ProgressCallback = no_progress) -> "Synthesizer":
+        """Fit on a DataFrame, a RawTable, a file path or the bytes of a seed file.
+
+        ``progress``: an ``engine.progress`` callback, told the stages read, clean, screen,
+        structure and parameters as the fit reaches them.
+        """
+        progress("read")
         raw = _as_raw_table(data, filename)
+        progress("read", note=f"{len(raw.frame):,} rows x {raw.frame.shape[1]} columns")
+        progress("clean")
         result = clean(raw, auto_clean=bool(self.auto_clean))
+        progress("clean", note=f"{len(result.schema)} columns kept")
         self.model_ = BayesianNetworkModel(max_parents=self.max_parents).fit(
-            result.frame, result.schema)
+            result.frame, result.schema, progress=progress)
         self.schema_ = result.schema
         self.cleaning_summary_ = result.summary
         self.cleaning_decisions_ = result.decisions

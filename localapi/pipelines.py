@@ -15,6 +15,7 @@ from pathlib import Path
 
 from engine.io import read_table
 from engine.io.writers import EXTENSIONS, read_output
+from engine.progress import on_stage_change
 from engine.synthesizer import Synthesizer
 from localapi.clock import now
 from localapi.db import transaction
@@ -53,8 +54,9 @@ def run_dataset_create(app, conn, job, set_stage) -> None:
         stale.unlink(missing_ok=True)            # a killed attempt's temporary model file
     set_stage("reading")
     raw = read_table(seed_path(app, dataset["dataset_id"]), filename=dataset["seed_name"])
-    set_stage("training")
-    synth = Synthesizer(auto_clean=bool(dataset["auto_clean"])).fit(raw)
+    # The job's stage follows the fit's stages (engine.progress.FIT_STAGES), one write each.
+    synth = Synthesizer(auto_clean=bool(dataset["auto_clean"])).fit(
+        raw, progress=on_stage_change(lambda stage: set_stage(f"training:{stage}")))
     set_stage("saving")
     synth.save(dataset_dir(app, dataset["dataset_id"]) / MODEL_FILE)
     finished = now(app)

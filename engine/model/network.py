@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import SimioError
-from engine.model import encoding, structure
-from engine.model.parameters import fit_node
-from engine.model.scores import (PROBIT, TABLE, LocalScorer, normal_scores,
-                                 parent_state_map, parent_states)
+from engine.model import encoding, screening, statistics, structure
+from engine.model.count_tables import fit_node_from_counts
+from engine.model.family_scores import FamilyScorer
+from engine.model.scores import PROBIT, TABLE, parent_state_map, parent_states
+from engine.progress import no_progress
 from engine.schema import Schema
 
 
@@ -42,16 +43,20 @@ class BayesianNetworkModel:
     def __init__(self, max_parents: int = structure.MAX_PARENTS):
         self.max_parents = max_parents
 
-    def fit(self, frame: pd.DataFrame, schema: Schema) -> "BayesianNetworkModel":
+    def fit(self, frame: pd.DataFrame, schema: Schema, *, progress=no_progress,
+            partitions: int = 1) -> "BayesianNetworkModel":
+        """``progress``: an ``engine.progress`` callback (stages screen, structure,
+        parameters). ``partitions``: gather the counts over that many row blocks and add
+        them up (the same model; the merge property ``statistics`` relies on)."""
         # One BLAS thread: the products here are small, several threads only oversubscribe
         # the cores, and a fixed thread count keeps the fitted numbers identical wherever
         # the fit runs.
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):
-            return self._fit(frame, schema)
+            return self._fit(frame, schema, progress, partitions)
 
-    def _fit(self, frame: pd.DataFrame, schema: Schema) -> "BayesianNetworkModel":
+    def _fit(self, frame, schema, progress, partitions) -> "BayesianNetworkModel":
         if list(frame.columns) != schema.names:
             raise ValueError("frame columns must equal the schema's names, in order")
         if len(frame) == 0:
@@ -64,16 +69,42 @@ class BayesianNetworkModel:
             else encoding.encode_numeric(col, frame[col.name])
             for col in schema
         ]
-        codes = np.column_stack([enc.encode(_in_schema_order(frame[col.name], col))
-                                 for enc, col in zip(self.encodings_, schema)])
-        z = {j: normal_scores(frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan))
-             for j, enc in enumerate(self.encodings_) if enc.kind == "numeric"}
-        scorer = LocalScorer(codes, self.encodings_, z)
+        # -- issue 12: counts, screening, search, tables from counts -----------------------
+        progress("screen")
+        columns = list(schema)
+        n_states = [enc.n_states for enc in self.encodings_]
+        codes = statistics.compact_columns(
+            len(frame), n_states,
+            lambda j: self.encodings_[j].encode(_in_schema_order(frame[columns[j].name],
+                                                                 columns[j])))
+        source = (statistics.TableCounts(codes, n_states) if partitions <= 1
+                  else statistics.split_rows(codes, n_states, partitions))
+        scorer = FamilyScorer(source, self.encodings_)
+        can_parent = [n <= structure.MAX_PARENT_STATES for n in n_states]
+        candidates = screening.screen(
+            source, self.encodings_, scorer, can_parent,
+            progress=lambda done, total: progress("screen", done, total))
+        progress("screen", note=f"{len(n_states)} columns, "
+                                f"{screening.n_candidates(len(n_states), len(frame))} "
+                                "candidate parents each")
+        moves = [0]
+
+        def moved(done):
+            moves[0] = done
+            progress("structure", done)
+
+        progress("structure", 0)
         self.parents_ = structure.learn_structure(
-            scorer, self.encodings_, max_parents=self.max_parents, table_size=self._table_size)
+            scorer, self.encodings_, max_parents=self.max_parents, table_size=self._table_size,
+            candidates=candidates, progress=moved)
+        progress("structure", note=f"{moves[0]} moves, {sum(map(len, self.parents_))} edges, "
+                                   f"{int(candidates.sum())} candidate edges")
+        progress("parameters", 0, len(self.parents_))
         self.kinds_ = [scorer.kind(j, ps) for j, ps in enumerate(self.parents_)]
-        fitted = [fit_node(j, ps, kind, codes, self.encodings_, z)
+        fitted = [fit_node_from_counts(j, ps, kind, scorer, self.encodings_)
                   for j, (ps, kind) in enumerate(zip(self.parents_, self.kinds_))]
+        progress("parameters", len(fitted), note=f"{len(fitted)} tables")
+        # -- end issue 12 ---------------------------------------------------------------------
         self.tables_ = [table for table, _ in fitted]
         self.latents_ = [latent for _, latent in fitted]
         self.n_training_rows_ = int(len(frame))

@@ -12,6 +12,10 @@ better BIC wins for each parent set:
   20 x 3 x 3 x 20 cells cannot.
 - ``table``: the same conditional table a categorical child gets, for dependence no line
   describes (a level that forces a value to exactly zero, a U-shape).
+
+This module holds the parameterisations' building blocks (parent states and features, the
+row-wise probit fit ``parameters`` uses); the fit scores families from their counts in
+``family_scores`` and ``probit``.
 """
 
 from __future__ import annotations
@@ -28,25 +32,6 @@ TABLE = "table"
 # Floor on the residual spread of a numeric child on the copula scale: a perfectly
 # predicted child would otherwise collapse onto one bin per parent configuration.
 MIN_SIGMA = 0.05
-
-
-def normal_scores(values: np.ndarray) -> np.ndarray:
-    """Rank-based normal scores of the observed values (NaN where missing); ties share
-    their average rank."""
-    z = np.full(values.shape, np.nan)
-    ok = ~np.isnan(values)
-    n = int(ok.sum())
-    if n:
-        observed = values[ok]
-        order = np.argsort(observed, kind="stable")
-        sorted_values = observed[order]
-        starts = np.flatnonzero(np.concatenate([[True], np.diff(sorted_values) != 0]))
-        ends = np.append(starts[1:], n)
-        mean_rank = (starts + ends + 1) / 2.0            # average 1-based rank of each tie run
-        ranks = np.empty(n)
-        ranks[order] = np.repeat(mean_rank, ends - starts)
-        z[ok] = ndtri((ranks - 0.5) / n)
-    return z
 
 
 def parent_states(child: NodeEncoding, parent: NodeEncoding, kind: str = TABLE) -> int:
@@ -87,11 +72,15 @@ def config_index(codes, encodings, child, parents, kind) -> tuple[np.ndarray, li
     return cfg, shape
 
 
-def config_design(parents, encodings, shape) -> np.ndarray:
-    """The regression design row of every parent configuration, in table-row order."""
+def config_design(parents, encodings, shape, rows=None) -> np.ndarray:
+    """The regression design row of every parent configuration, in table-row order (only
+    of the configurations ``rows`` when given)."""
     if not parents:
-        return np.ones((1, 1))
-    grids = np.indices(shape).reshape(len(shape), -1)
+        return np.ones((1 if rows is None else len(rows), 1))
+    if rows is None:
+        grids = np.indices(shape).reshape(len(shape), -1)
+    else:
+        grids = np.stack(np.unravel_index(rows, shape))
     blocks = [np.ones((grids.shape[1], 1))]
     for slot, p in enumerate(parents):
         blocks.append(parent_features(encodings[p])[grids[slot]])
@@ -135,62 +124,3 @@ def fit_probit(codes, encodings, z, child, parents) -> ProbitFit:
     probs /= probs.sum(axis=1, keepdims=True)
     return ProbitFit(probs=probs, n_features=design.shape[1] - 1, n_observed=m, mu=mu,
                      sigma=float(sigma), cum=np.concatenate([[0.0], cum, [1.0]]))
-
-
-class LocalScorer:
-    """BIC local scores over encoded data, cached by (child, parent set).
-
-    ``kind(child, parents)`` says which parameterisation won for a numeric child.
-    """
-
-    def __init__(self, codes: np.ndarray, encodings: list[NodeEncoding], z: dict[int, np.ndarray]):
-        self.codes = codes
-        self.encodings = encodings
-        self.z = z
-        self.n = codes.shape[0]
-        self._cache: dict[tuple[int, tuple[int, ...]], tuple[float, str]] = {}
-
-    def __call__(self, child: int, parents: tuple[int, ...]) -> float:
-        return self._best(child, parents)[0]
-
-    def kind(self, child: int, parents: tuple[int, ...]) -> str:
-        return self._best(child, parents)[1]
-
-    def _best(self, child, parents):
-        key = (child, tuple(sorted(parents)))
-        if key not in self._cache:
-            if self.encodings[child].kind == "categorical":
-                self._cache[key] = (self._table(child, key[1], observed_only=False), TABLE)
-            else:
-                table = self._table(child, key[1], observed_only=True)
-                probit = self._probit(child, key[1])
-                self._cache[key] = (probit, PROBIT) if probit >= table else (table, TABLE)
-        return self._cache[key]
-
-    def _table(self, child, parents, observed_only) -> float:
-        enc = self.encodings[child]
-        rows = slice(None)
-        k = enc.n_states
-        if observed_only and enc.missing_state >= 0:
-            rows = self.codes[:, child] != enc.missing_state
-            k = enc.n_bins
-        codes = self.codes[rows]
-        cfg, shape = config_index(codes, self.encodings, child, parents, TABLE)
-        n_cfg = int(np.prod(shape)) if shape else 1
-        counts = np.bincount(cfg * k + codes[:, child], minlength=n_cfg * k)
-        counts = counts.reshape(n_cfg, k).astype(np.float64)
-        totals = counts.sum(axis=1, keepdims=True)
-        nz = counts > 0
-        loglik = float(np.sum(counts[nz] * np.log((counts / np.maximum(totals, 1))[nz])))
-        return loglik - 0.5 * np.log(max(codes.shape[0], 2)) * (k - 1) * n_cfg
-
-    def _probit(self, child, parents) -> float:
-        enc = self.encodings[child]
-        fit = fit_probit(self.codes, self.encodings, self.z[child], child, parents)
-        observed = ~np.isnan(self.z[child])
-        cfg, _ = config_index(self.codes[observed], self.encodings, child, parents, PROBIT)
-        p = fit.probs[cfg, self.codes[observed, child]]
-        loglik = float(np.sum(np.log(np.maximum(p, 1e-300))))
-        # thresholds come from the child's marginal: (bins - 1) parameters, as in a table
-        n_params = fit.n_features + enc.n_bins - 1
-        return loglik - 0.5 * np.log(max(fit.n_observed, 2)) * n_params

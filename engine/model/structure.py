@@ -1,13 +1,21 @@
 """Structure learning: greedy hill climbing over DAGs with a bounded number of parents.
 
 Moves are add, delete and reverse one edge; each is scored by the change in the
-decomposable local score (``scores.LocalScorer``), so only the touched children are
-rescored. Ties break by node order, so the result is deterministic.
+decomposable local score (``family_scores.FamilyScorer``). The gain of every move is kept
+in an array and only the entries of the children a move touched are recomputed; a move
+that would close a cycle is scored only once it no longer would. Acyclicity is a lookup
+in an incrementally maintained reachability matrix (``acyclicity``). A child
+considers only its screened candidate parents (``screening``; all of them on small
+tables). Ties break by node order (child, then parent, then delete/reverse/add), so the
+result is deterministic and, with every candidate allowed, equals the plain loop that
+tries every move on every step.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from engine.model.acyclicity import Reachability
 
 # Default bound on parents per node: three lets a numeric outcome depend jointly on, say,
 # segment, channel and age, which survey data commonly needs.
@@ -17,86 +25,123 @@ MAX_PARENTS = 3
 MAX_TABLE_CELLS = 200_000
 # Nodes with more states than this (free text, many-level ids) are never parents.
 MAX_PARENT_STATES = 64
-# Hill climbing stops after this many moves even if it could still improve (a safety net;
-# real tables converge in far fewer).
+# Hill climbing stops after this many moves (or three per column on wide tables, the most
+# edges three parents each allow) even if it could still improve: a safety net; real
+# tables converge in far fewer.
 MAX_MOVES = 500
+MOVES_PER_COLUMN = 3
+
+DELETE, REVERSE, ADD = 0, 1, 2
 
 
-def learn_structure(scorer, encodings, *, max_parents: int = MAX_PARENTS,
-                    table_size) -> list[tuple[int, ...]]:
-    """Parents of every node, as sorted tuples of node indices."""
+def learn_structure(scorer, encodings, *, max_parents: int = MAX_PARENTS, table_size,
+                    candidates: np.ndarray | None = None, progress=None) -> list[tuple[int, ...]]:
+    """Parents of every node, as sorted tuples of node indices.
+
+    ``candidates[v, u]``: u may become a parent of v (default: every other node).
+    ``progress(moves)`` is called after every move.
+    """
     d = len(encodings)
-    parents: list[set[int]] = [set() for _ in range(d)]
-    local = [scorer(j, ()) for j in range(d)]
-    can_parent = [enc.n_states <= MAX_PARENT_STATES for enc in encodings]
-
-    def fits(child, new_parents):
-        return (len(new_parents) <= max_parents
-                and all(can_parent[p] for p in new_parents)
-                and table_size(child, new_parents) <= MAX_TABLE_CELLS)
-
-    for _ in range(MAX_MOVES):
-        best = (1e-9, None)
-        children = _children(parents)
-        for v in range(d):
-            for u in range(d):
-                if u == v:
-                    continue
-                if u in parents[v]:
-                    reduced = tuple(sorted(parents[v] - {u}))
-                    gain = scorer(v, reduced) - local[v]
-                    if gain > best[0]:
-                        best = (gain, ("delete", u, v))
-                    grown = tuple(sorted(parents[u] | {v}))
-                    if fits(u, grown) and not _reaches(children, u, v, skip=(u, v)):
-                        gain_rev = gain + scorer(u, grown) - local[u]
-                        if gain_rev > best[0]:
-                            best = (gain_rev, ("reverse", u, v))
-                elif v not in parents[u]:
-                    grown = tuple(sorted(parents[v] | {u}))
-                    if fits(v, grown) and not _reaches(children, v, u):
-                        gain = scorer(v, grown) - local[v]
-                        if gain > best[0]:
-                            best = (gain, ("add", u, v))
-        if best[1] is None:
+    if candidates is None:
+        candidates = ~np.eye(d, dtype=bool)
+    search = _Search(scorer, encodings, max_parents, table_size, candidates)
+    for moves in range(max(MAX_MOVES, MOVES_PER_COLUMN * d)):
+        move = search.best_move()
+        if move is None:
             break
-        op, u, v = best[1]
-        if op == "add":
-            parents[v].add(u)
-        elif op == "delete":
-            parents[v].discard(u)
+        search.apply(*move)
+        if progress is not None:
+            progress(moves + 1)
+    return [tuple(sorted(p)) for p in search.parents]
+
+
+class _Search:
+    def __init__(self, scorer, encodings, max_parents, table_size, candidates):
+        d = len(encodings)
+        self.scorer, self.d, self.candidates = scorer, d, candidates
+        self.max_parents, self.table_size = max_parents, table_size
+        self.can_parent = [enc.n_states <= MAX_PARENT_STATES for enc in encodings]
+        self.parents: list[set[int]] = [set() for _ in range(d)]
+        self.local = [scorer(j, ()) for j in range(d)]
+        self.graph = Reachability(d)
+        self.gains = np.full((d, d, 3), -np.inf)
+        for v in range(d):
+            self._row(v)
+
+    def _fits(self, child, new_parents) -> bool:
+        return (len(new_parents) <= self.max_parents
+                and all(self.can_parent[p] for p in new_parents)
+                and self.table_size(child, new_parents) <= MAX_TABLE_CELLS)
+
+    def _row(self, v: int) -> None:
+        """Recompute every move into child v (the parent sets of other nodes as they are)."""
+        row = self.gains[v]
+        row[:] = -np.inf
+        for u in np.flatnonzero(self.candidates[v] | self._parent_mask(v)):
+            u = int(u)
+            if u in self.parents[v]:
+                self._deletion(v, u)
+            else:
+                grown = tuple(sorted(self.parents[v] | {u}))
+                if self._fits(v, grown):
+                    # a move that would close a cycle now is scored when it no longer would
+                    row[u, ADD] = (np.nan if self.graph.reach[v, u]
+                                   else self.scorer(v, grown) - self.local[v])
+
+    def _deletion(self, v: int, u: int) -> None:
+        """The delete and reverse gains of the edge u -> v."""
+        gain = self.scorer(v, tuple(sorted(self.parents[v] - {u}))) - self.local[v]
+        self.gains[v, u, DELETE] = gain
+        self.gains[v, u, REVERSE] = -np.inf
+        grown = tuple(sorted(self.parents[u] | {v}))
+        if self.candidates[u, v] and self._fits(u, grown):
+            blocked = any(self.graph.reach[c, v] for c in self.graph.children[u] if c != v)
+            self.gains[v, u, REVERSE] = np.nan if blocked else self._reversal(v, u)
+
+    def _reversal(self, v: int, u: int) -> float:
+        grown = tuple(sorted(self.parents[u] | {v}))
+        return self.gains[v, u, DELETE] + self.scorer(u, grown) - self.local[u]
+
+    def _addition(self, v: int, u: int) -> float:
+        return self.scorer(v, tuple(sorted(self.parents[v] | {u}))) - self.local[v]
+
+    def _parent_mask(self, v):
+        mask = np.zeros(self.d, dtype=bool)
+        mask[list(self.parents[v])] = True
+        return mask
+
+    def best_move(self):
+        masked = self.gains.copy()
+        masked[:, :, ADD][self.graph.reach] = -np.inf
+        masked[:, :, REVERSE][self.graph.reversal_blocked().T] = -np.inf
+        for v, u, op in np.argwhere(np.isnan(masked)).tolist():   # pending, now allowed
+            gain = self._addition(v, u) if op == ADD else self._reversal(v, u)
+            self.gains[v, u, op] = masked[v, u, op] = gain
+        flat = int(np.argmax(masked))
+        if not masked.flat[flat] > 1e-9:
+            return None
+        v, u, op = np.unravel_index(flat, masked.shape)
+        return int(op), int(u), int(v)
+
+    def apply(self, op: int, u: int, v: int) -> None:
+        touched = [v]
+        if op == ADD:
+            self.parents[v].add(u)
+            self.graph.add(u, v)
+        elif op == DELETE:
+            self.parents[v].discard(u)
+            self.graph.remove(u, v)
         else:
-            parents[v].discard(u)
-            parents[u].add(v)
-            local[u] = scorer(u, tuple(sorted(parents[u])))
-        local[v] = scorer(v, tuple(sorted(parents[v])))
-    return [tuple(sorted(p)) for p in parents]
-
-
-def _children(parents) -> list[list[int]]:
-    children: list[list[int]] = [[] for _ in parents]
-    for child, ps in enumerate(parents):
-        for p in sorted(ps):
-            children[p].append(child)
-    return children
-
-
-def _reaches(children, start, target, skip=None) -> bool:
-    """Is there a directed path start -> ... -> target (ignoring edge ``skip``)?"""
-    stack, seen = [start], {start}
-    while stack:
-        node = stack.pop()
-        if node == target:
-            return True
-        for nxt in children[node]:
-            if (node, nxt) == skip:
-                continue
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return False
-
-
+            self.parents[v].discard(u)
+            self.parents[u].add(v)
+            self.graph.reverse(u, v)
+            touched = [v, u]
+        for w in touched:
+            self.local[w] = self.scorer(w, tuple(sorted(self.parents[w])))
+        for w in touched:
+            self._row(w)
+            for c in self.graph.children[w]:
+                self._deletion(c, w)
 def topological_order(parents: list[tuple[int, ...]]) -> np.ndarray:
     """Kahn's algorithm, lowest index first among ready nodes (deterministic)."""
     d = len(parents)

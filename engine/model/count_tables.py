@@ -1,0 +1,49 @@
+"""Conditional probability tables from family counts (the second pass of the fit).
+
+The same tables ``parameters.fit_node`` builds from rows, built from the counts
+``statistics`` gathers, so a fit over merged partitions gives identical tables: a count
+table smoothed toward the child's marginal with ``parameters.PRIOR_ROWS`` pseudo rows, or
+a numeric child's ordered-probit table (``scores.probit_from_counts``), with its
+missingness smoothed per parent configuration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.model.parameters import PRIOR_ROWS
+from engine.model.probit import probit_from_counts
+from engine.model.scores import PROBIT, TABLE
+
+
+def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer, encodings):
+    """(table, latent) of ``child``: the (configurations x states) table, and for a probit
+    child its latent normal ``{"mu", "sigma", "cum"}`` (else None)."""
+    enc = encodings[child]
+    counts = scorer.counts(child, parents, kind)
+    if enc.kind == "categorical":
+        return smoothed(counts), None
+    observed = counts[:, :enc.n_bins]
+    latent = None
+    if kind == PROBIT:
+        fit = probit_from_counts(observed, parents, encodings, enc)
+        probs = fit.probs
+        latent = {"mu": fit.mu, "sigma": fit.sigma, "cum": fit.cum}
+    elif kind == TABLE:
+        probs = smoothed(observed)
+    else:
+        raise ValueError(f"unknown table kind {kind!r}")
+    if enc.missing_state < 0:
+        return probs, latent
+    seen = np.column_stack([observed.sum(axis=1), counts[:, enc.missing_state]])
+    p_missing = smoothed(seen)[:, 1]
+    return np.hstack([probs * (1.0 - p_missing)[:, None], p_missing[:, None]]), latent
+
+
+def smoothed(counts: np.ndarray) -> np.ndarray:
+    """Rows of ``counts`` smoothed toward the column marginal (``PRIOR_ROWS`` pseudo rows)."""
+    counts = counts.astype(np.float64)
+    k = counts.shape[1]
+    marginal = (counts.sum(axis=0) + 0.5) / (counts.sum() + 0.5 * k)
+    table = counts + PRIOR_ROWS * marginal
+    return table / table.sum(axis=1, keepdims=True)

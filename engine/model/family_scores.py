@@ -1,0 +1,127 @@
+"""Decomposable BIC local scores of families from their counts (see ``scores`` for the
+parameterisations), cached by (child, parent set).
+
+A family is gathered as its nonzero *cells* (``statistics.TableCounts.family_cells``):
+the work of scoring it grows with the cells that occur, at most one per row, never with
+the size of the table a parent set could fill.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.model.encoding import NodeEncoding
+from engine.model.probit import probit_score
+from engine.model.scores import PROBIT, TABLE, parent_state_map, parent_states
+
+
+def request_kind(enc: NodeEncoding) -> str:
+    """The indexing a child's counts are gathered in: a numeric child needs its parents'
+    full states (the probit), from which its coarse table is summed."""
+    return PROBIT if enc.kind == "numeric" else TABLE
+
+
+def table_score(cfg: np.ndarray, state: np.ndarray, counts: np.ndarray, n_cfg: int,
+                k: int) -> float:
+    """BIC of a conditional table over ``n_cfg`` configurations x ``k`` states, from its
+    cells (a (configuration, state) pair may repeat; its counts add)."""
+    key = cfg * k + state
+    if n_cfg * k <= 4 * key.size + 1024:
+        dense = np.bincount(key, weights=counts, minlength=n_cfg * k)
+        key = np.flatnonzero(dense)
+        c = dense[key]
+    else:
+        key, where = np.unique(key, return_inverse=True)
+        c = np.bincount(where, weights=counts)
+    row = key // k
+    totals = np.bincount(row, weights=c)
+    loglik = float(np.sum(c * np.log(c / totals[row])))
+    return loglik - 0.5 * np.log(max(int(c.sum()), 2)) * (k - 1) * n_cfg
+
+
+def coarsen(counts: np.ndarray, child: NodeEncoding, parents: list[NodeEncoding]) -> np.ndarray:
+    """Dense counts over the parents' full states -> over the states a table distinguishes."""
+    k = counts.shape[1]
+    sizes = [parent_states(child, p, TABLE) for p in parents]
+    cfg, state = np.nonzero(counts)
+    coarse = _coarse_cfg(cfg, child, parents)
+    flat = np.bincount(coarse * k + state, weights=counts[cfg, state],
+                       minlength=int(np.prod(sizes)) * k)
+    return flat.astype(np.int64).reshape(-1, k)
+
+
+def _coarse_cfg(cfg, child, parents) -> np.ndarray:
+    """Configurations over the parents' full states -> over their table states."""
+    if not parents:
+        return np.zeros(cfg.size, dtype=np.int64)
+    states = np.unravel_index(cfg, [p.n_states for p in parents])
+    mapped = [parent_state_map(child, p, TABLE)[s] for p, s in zip(parents, states)]
+    return np.ravel_multi_index(mapped, [parent_states(child, p, TABLE) for p in parents])
+
+
+class FamilyScorer:
+    """BIC local scores from family counts, cached by (child, parent set).
+
+    ``source`` gathers counts (``statistics.TableCounts`` or ``MergedCounts``);
+    ``kind(child, parents)`` says which parameterisation won for a numeric child;
+    ``prime`` scores a family from counts already at hand (screening's pair tables).
+    """
+
+    def __init__(self, source, encodings: list[NodeEncoding]):
+        self.source = source
+        self.encodings = encodings
+        self.n = source.n_rows
+        self._cache: dict[tuple[int, tuple[int, ...]], tuple[float, str]] = {}
+
+    def __call__(self, child: int, parents: tuple[int, ...]) -> float:
+        return self._best(child, parents)[0]
+
+    def kind(self, child: int, parents: tuple[int, ...]) -> str:
+        return self._best(child, parents)[1]
+
+    def _request(self, child, parents):
+        enc = self.encodings[child]
+        wanted = request_kind(enc)
+        maps = [parent_state_map(enc, self.encodings[p], wanted) for p in parents]
+        sizes = [parent_states(enc, self.encodings[p], wanted) for p in parents]
+        return maps, sizes
+
+    def counts(self, child: int, parents: tuple[int, ...], kind: str | None = None) -> np.ndarray:
+        """Dense (configurations, child states) counts of the family, indexed as
+        ``kind``'s table (default: the indexing the counts are gathered in)."""
+        enc = self.encodings[child]
+        counts = self.source.family(child, parents, *self._request(child, parents))
+        if kind is not None and kind != request_kind(enc):
+            counts = coarsen(counts, enc, [self.encodings[p] for p in parents])
+        return counts
+
+    def prime(self, child: int, parents: tuple[int, ...], counts: np.ndarray) -> None:
+        """Score a family from its dense counts in the gathering indexing."""
+        key = (child, tuple(parents))
+        if key not in self._cache:
+            flat = counts.reshape(-1)
+            cells = np.flatnonzero(flat)
+            self._cache[key] = self._score(child, key[1], cells, flat[cells])
+
+    def _best(self, child, parents):
+        key = (child, tuple(sorted(parents)))
+        if key not in self._cache:
+            keys, counts = self.source.family_cells(child, key[1], *self._request(*key))
+            self._cache[key] = self._score(child, key[1], keys, counts)
+        return self._cache[key]
+
+    def _score(self, child, parents, keys, counts) -> tuple[float, str]:
+        enc = self.encodings[child]
+        pencs = [self.encodings[p] for p in parents]
+        cfg, state = np.divmod(keys, enc.n_states)
+        counts = counts.astype(np.float64)
+        if enc.kind == "categorical":
+            n_cfg = int(np.prod([parent_states(enc, p, TABLE) for p in pencs]))
+            return table_score(cfg, state, counts, n_cfg, enc.n_states), TABLE
+        observed = state < enc.n_bins
+        cfg, state, counts = cfg[observed], state[observed], counts[observed]
+        n_cfg = int(np.prod([parent_states(enc, p, TABLE) for p in pencs]))
+        table = table_score(_coarse_cfg(cfg, enc, pencs), state, counts, n_cfg, enc.n_bins)
+        states = list(np.unravel_index(cfg, [p.n_states for p in pencs])) if parents else []
+        probit = probit_score(states, state, counts, parents, self.encodings, enc)
+        return (probit, PROBIT) if probit >= table else (table, TABLE)
