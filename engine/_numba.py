@@ -52,3 +52,27 @@ def kernel(func):
     import numba
 
     return numba.jit(**KERNEL_OPTIONS)(func)
+
+
+def init_target_for_cli() -> None:
+    """Initialise numba's CPU target with SciPy's BLAS wrappers and cffi kept out.
+
+    Loading even a cached kernel first initialises the target, and that imports
+    ``scipy.linalg`` (numba probes for BLAS, for ``np.dot`` in kernels) and ``cffi``: about
+    0.35 s of CPU on a 2-core machine, a fifth of a small ``simio generate``. Our kernels
+    use neither, so the ``simio`` process, which runs no one else's numba code, skips them:
+    numba then records "no BLAS" for this process only. Not for library use: a caller's own
+    kernels might need BLAS. Any change in numba's internals just skips the shortcut.
+    """
+    blocked = [name for name in ("scipy.linalg", "cffi") if name not in sys.modules]
+    try:
+        from numba.core.registry import cpu_target
+
+        for name in blocked:
+            sys.modules[name] = None        # makes `import scipy.linalg` fail at once
+        cpu_target.target_context.refresh()
+    except (ImportError, AttributeError):   # pragma: no cover - numba moved things
+        pass
+    finally:
+        for name in blocked:
+            sys.modules.pop(name, None)

@@ -105,7 +105,10 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
     from collections import Counter
 
+    from engine._numba import init_target_for_cli
     from engine.synthesizer import Synthesizer
+
+    init_target_for_cli()
 
     body = _read_scenario(scenario) if scenario else {}
     if set(body) & REQUEST_KEYS:        # a whole generation request body

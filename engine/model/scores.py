@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from engine.model.encoding import NodeEncoding
 
@@ -45,6 +44,8 @@ def normal_scores(values: np.ndarray) -> np.ndarray:
         mean_rank = (starts + ends + 1) / 2.0            # average 1-based rank of each tie run
         ranks = np.empty(n)
         ranks[order] = np.repeat(mean_rank, ends - starts)
+        from scipy.special import ndtri     # fit-only: `simio generate` never loads scipy
+
         z[ok] = ndtri((ranks - 0.5) / n)
     return z
 
@@ -127,6 +128,8 @@ def fit_probit(codes, encodings, z, child, parents) -> ProbitFit:
     bins = codes[observed, child]
     counts = np.bincount(bins, minlength=enc.n_bins).astype(float)
     cum = np.cumsum(counts)[:-1] / max(counts.sum(), 1.0)
+    from scipy.special import ndtr, ndtri   # fit-only: `simio generate` never loads scipy
+
     thresholds = ndtri(np.clip(cum, 1e-12, 1 - 1e-12))
     mu = design @ coef
     edges = ndtr((thresholds[None, :] - mu[:, None]) / sigma)

@@ -1,0 +1,62 @@
+"""`simio` imports only what a command needs: --help and argument errors load neither
+pandas/numpy nor the engine nor Flask; generate loads neither Flask nor the report.
+
+Each case runs the installed command's entry point (``localapi.cli:main``) in a fresh
+interpreter and lists the modules loaded when it exits. Speed itself is measured by
+benchmarks/bench_startup.py, not here.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "data"
+# Runs `simio ARGS`; at exit (click always calls sys.exit) prints the top-level packages
+# and engine modules that were imported, as JSON on the last line of stderr.
+PROBE = """
+import atexit, json, sys
+def dump():
+    names = sorted({m.split('.')[0] for m in sys.modules} | {m for m in sys.modules
+                   if m.startswith('engine.')})
+    sys.stderr.write('\\nMODULES ' + json.dumps(names) + '\\n')
+atexit.register(dump)
+from localapi.cli import main
+main(prog_name='simio')
+"""
+NEVER_FOR_HELP = {"pandas", "numpy", "numba", "scipy", "pyarrow", "flask", "werkzeug", "jwt",
+                  "matplotlib", "engine.synthesizer"}
+
+
+def loaded_modules(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    line = [x for x in result.stderr.splitlines() if x.startswith("MODULES ")][-1]
+    return result.returncode, set(json.loads(line.removeprefix("MODULES ")))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["generate", "--help"], ["admin", "--help"],
+                                  ["generate"], ["train", "--max-parents", "x"],
+                                  ["no-such-command"]])
+def test_help_and_argument_errors_import_nothing_heavy(tmp_path, args):
+    code, modules = loaded_modules(*args, cwd=tmp_path)
+    assert code == (0 if "--help" in args else 2)
+    assert "click" in modules                       # the probe really ran the command
+    assert not modules & NEVER_FOR_HELP, sorted(modules & NEVER_FOR_HELP)
+
+
+def test_generate_imports_neither_flask_nor_the_report(tmp_path):
+    model = tmp_path / "model.simio"
+    code, _ = loaded_modules("train", DATA / "quickstart_seed.csv", "-o", model, cwd=tmp_path)
+    assert code == 0
+    code, modules = loaded_modules("generate", model, "--rows", 1000, "--seed", 1, "-o",
+                                   tmp_path / "out.parquet", cwd=tmp_path)
+    assert code == 0 and (tmp_path / "out.parquet").is_file()
+    assert "engine.synthesizer" in modules and "numba" in modules   # it did generate
+    heavy = {"flask", "werkzeug", "jwt", "matplotlib", "sklearn", "engine.quality.report"}
+    assert not modules & heavy, sorted(modules & heavy)
