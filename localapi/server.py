@@ -16,7 +16,7 @@ The first line and the ``key: value`` lines are a stable format for scripts and 
     tls: self-signed certificate reused (SHA256:...)   (self-signed only)
     dev: on (...)                                       (--dev only)
     client env:                                   (then indented `export NAME=value` lines)
-    credentials: POST /v1/signup (see /docs), or simio admin tenants create --company NAME
+    credentials: POST /v1/signup (see /docs), or simio admin tenants create --company ...
     simio-local ready (Ctrl-C or SIGTERM stops it)      (always the last line)
 
 Refusals (``--dev`` on a non-loopback host, a missing or mismatched certificate, a port in
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -154,9 +155,8 @@ def banner(p: Plan) -> list[str]:
     if p.self_signed:
         for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
             lines.append(f"  export {name}={p.certfile}")
-    data_flag = "" if cfg.data_dir == Config.data_dir else f" --data-dir {cfg.data_dir}"
-    lines.append("credentials: POST /v1/signup (see /docs), or "
-                 f"simio admin tenants create --company NAME{data_flag}")
+    lines.append("credentials: POST /v1/signup (see /docs), or simio admin tenants create "
+                 f"--company NAME --data-dir {shlex.quote(str(cfg.data_dir))}")
     if not p.tls:
         lines.append("note: clients that build https://{SIMIO_AUTH0_DOMAIN}/oauth/token "
                      "need --tls")
