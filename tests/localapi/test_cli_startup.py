@@ -1,8 +1,10 @@
 """`simio` imports only what a command needs: --help and argument errors load neither
 pandas/numpy nor the engine nor Flask; generate loads neither Flask nor the report.
 
-Each case runs the installed command's entry point (``localapi.cli:main``) in a fresh
-interpreter and lists the modules loaded when it exits. Speed itself is measured by
+Each case runs the command's click group (``localapi.cli:main``) in a fresh interpreter
+and lists the modules loaded when it exits. The console script itself (``localapi.cli:run``)
+skips interpreter teardown after the engine's commands; the last tests check that its
+output and exit codes arrive whole. Speed itself is measured by
 benchmarks/bench_startup.py, not here.
 """
 
@@ -60,3 +62,27 @@ def test_generate_imports_neither_flask_nor_the_report(tmp_path):
     assert "engine.synthesizer" in modules and "numba" in modules   # it did generate
     heavy = {"flask", "werkzeug", "jwt", "matplotlib", "sklearn", "engine.quality.report"}
     assert not modules & heavy, sorted(modules & heavy)
+
+
+def simio(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "localapi.cli", *map(str, args)], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_fast_exit_delivers_all_output_and_the_exit_code(tmp_path):
+    model = tmp_path / "model.simio"
+    assert simio("train", DATA / "quickstart_seed.csv", "-o", model, cwd=tmp_path).returncode == 0
+    schema = simio("schema", model, cwd=tmp_path)          # kilobytes of JSON through a pipe
+    assert schema.returncode == 0
+    assert [c["name"] for c in json.loads(schema.stdout)["schema"]][0] == "age"
+    failed = simio("generate", model, "-o", tmp_path / "x.parquet", cwd=tmp_path)
+    assert failed.returncode == 2
+    assert failed.stderr.startswith("error: simio_invalid_field: ")
+    assert failed.stderr.splitlines()[1].startswith("fix: ")
+    assert not (tmp_path / "x.parquet").exists()
+    done = simio("generate", model, "--rows", 2000, "--seed", 4, "-o", tmp_path / "y.csv",
+                 cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("wrote "
+                                                                  f"{tmp_path / 'y.csv'} (csv)")
+    assert len((tmp_path / "y.csv").read_text().splitlines()) == 2001
