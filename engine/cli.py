@@ -22,6 +22,9 @@ import click
 from engine.errors import SimioError
 
 EXIT_BAD_INPUT = 2
+# True when this process is the `simio` command (set by the console script), not a library
+# caller or a test runner: only then may a command change process-wide numba state.
+OWN_PROCESS = False
 FORMATS = ("parquet", "csv", "arrow")
 # Keys that mark a scenario file as a whole generation request body, not a conditions object.
 REQUEST_KEYS = {"row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
@@ -105,10 +108,12 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
     from collections import Counter
 
-    from engine._numba import init_target_for_cli
     from engine.synthesizer import Synthesizer
 
-    init_target_for_cli()
+    if OWN_PROCESS:
+        from engine._numba import init_target_for_cli
+
+        init_target_for_cli()
 
     body = _read_scenario(scenario) if scenario else {}
     if set(body) & REQUEST_KEYS:        # a whole generation request body
@@ -297,4 +302,5 @@ class _spinner:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    OWN_PROCESS = True
     main()

@@ -81,6 +81,9 @@ def run() -> None:
     about 0.3 s of CPU, a quarter of a small ``simio generate``; atexit handlers and garbage
     collection have nothing to do for these commands. ``serve`` and ``admin`` exit normally
     (the job runner, the store and logging shut down through atexit)."""
+    import engine.cli
+
+    engine.cli.OWN_PROCESS = True
     try:
         main(prog_name="simio")
     except SystemExit as exc:

@@ -86,3 +86,38 @@ def test_the_fast_exit_delivers_all_output_and_the_exit_code(tmp_path):
     assert done.returncode == 0 and done.stdout.rstrip().endswith("wrote "
                                                                   f"{tmp_path / 'y.csv'} (csv)")
     assert len((tmp_path / "y.csv").read_text().splitlines()) == 2001
+
+
+# Runs the console script (`run`) or the bare group (`main`) for `generate`, reporting at
+# exit whether numba's target initialisation pulled in scipy.linalg.
+TARGET_PROBE = """
+import os, sys
+from localapi import cli
+real_exit = os._exit
+def report(code):
+    sys.stderr.write('\\nSCIPY_LINALG %s\\n' % ('scipy.linalg' in sys.modules))
+    sys.stderr.flush()
+    real_exit(code)
+os._exit = report
+sys.argv = ['simio', *sys.argv[2:]]
+if 'ENTRY' == 'run':
+    cli.run()
+try:
+    cli.main(prog_name='simio')
+except SystemExit:
+    report(0)
+"""
+
+
+@pytest.mark.parametrize("entry, expected", [("run", "False"), ("main", "True")])
+def test_numba_shortcut_only_in_the_simio_process(tmp_path, entry, expected):
+    """The console script skips SciPy's BLAS probe (process-wide numba state); the click
+    group called as a library (tests, notebooks) leaves numba's own initialisation alone."""
+    model = tmp_path / "model.simio"
+    assert simio("train", DATA / "quickstart_seed.csv", "-o", model, cwd=tmp_path).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", TARGET_PROBE.replace("ENTRY", entry), "-", "generate",
+                             str(model), "--rows", "100", "-o", str(tmp_path / "o.parquet")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert (tmp_path / "o.parquet").is_file(), result.stderr
+    assert f"SCIPY_LINALG {expected}" in result.stderr
