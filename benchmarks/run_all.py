@@ -5,6 +5,7 @@
     python3 benchmarks/run_all.py --quick    # smaller sizes (targets at 1M show "n/a")
     python3 benchmarks/run_all.py --only fit sampling
     python3 benchmarks/run_all.py --only coherence peers   # ground truth; SDV / MOSTLY AI
+    python3 benchmarks/run_all.py --only startup   # whole-process CPU of the simio command
 
 See benchmarks/README.md for what each number means.
 """
@@ -25,6 +26,7 @@ if __package__ in (None, ""):
 from benchmarks import _common as C  # noqa: E402
 from benchmarks import (  # noqa: E402
     bench_coherence, bench_conditional, bench_fidelity, bench_fit, bench_peers, bench_sampling,
+    bench_startup,
 )
 
 SECTIONS = {
@@ -34,6 +36,7 @@ SECTIONS = {
     "fidelity": ("Fidelity and privacy (holdout protocol)", bench_fidelity),
     "coherence": ("Ground-truth coherence of the contract scenario", bench_coherence),
     "peers": ("Peers: SDV and MOSTLY AI on the same seed and scenario", bench_peers),
+    "startup": ("Start-up: whole-process CPU of the simio command", bench_startup),
 }
 
 
@@ -88,6 +91,8 @@ def targets(results: dict) -> list[dict]:
         rows.append((f"coherence: ours / best baseline, {label} TVD to the truth",
                      _get(results, "coherence", "ours_vs_baselines", metric, "ratio"),
                      "<", 1.0, "x"))
+    if "startup" in results:
+        rows += bench_startup.targets(results["startup"])
     for n in (_get(results, "conditional", "sizes") or []):
         rows.append((f"conditioned / unconditioned sample time, {n:,} rows",
                      cond(n, "ratio"), "<=", 3.0, "x"))

@@ -8,7 +8,10 @@ Heavy names (the synthesizer pulls in scipy and numba) load on first use, so com
 never touch the model — ``simio --help``, ``simio admin ...`` — start quickly.
 """
 
+from engine._numba import use_user_cache_dir
 from engine.errors import CATALOGUE, SimioError
+
+use_user_cache_dir()      # before any engine module imports numba (see engine/_numba.py)
 
 __all__ = ["CATALOGUE", "Column", "Generation", "NotFittedError", "Schema", "SimioError",
            "Synthesizer", "warm_up"]

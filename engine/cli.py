@@ -1,8 +1,13 @@
 """The ``simio`` command line: train, schema, generate, quickstart, report.
 
 Expected failures print one line (``error: <code>: <detail>``) plus the catalogue's fix
-to stderr and exit with status 2; nothing is half-written (models and outputs are
-written to a temporary name and renamed into place).
+worded for the command line (``ErrorSpec.fix_for_cli``) to stderr and exit with status 2;
+nothing is half-written (models and outputs are written to a temporary name and renamed
+into place).
+
+Start-up cost matters (``simio --help`` should answer at once): this module imports only
+click and the error catalogue; each command imports what it needs (pandas, the engine,
+tqdm) in its body.
 """
 
 from __future__ import annotations
@@ -10,8 +15,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -19,10 +22,20 @@ import click
 from engine.errors import SimioError
 
 EXIT_BAD_INPUT = 2
+# True when this process is the `simio` command (set by the console script), not a library
+# caller or a test runner: only then may a command change process-wide numba state.
+OWN_PROCESS = False
 FORMATS = ("parquet", "csv", "arrow")
 # Keys that mark a scenario file as a whole generation request body, not a conditions object.
 REQUEST_KEYS = {"row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
                 "conditions"}
+
+
+def fail(exc: SimioError):
+    """Print ``exc`` as the CLI's one-line error plus its fix and exit with status 2."""
+    click.echo(f"error: {exc.code}: {exc.detail}", err=True)
+    click.echo(f"fix: {exc.spec.fix_for_cli}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
 
 
 class _Group(click.Group):
@@ -32,9 +45,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SimioError as exc:
-            click.echo(f"error: {exc.code}: {exc.detail}", err=True)
-            click.echo(f"fix: {exc.spec.fix}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+            fail(exc)
 
 
 @click.group(cls=_Group)
@@ -100,7 +111,14 @@ def schema(model_path):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet):
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
+    from collections import Counter
+
     from engine.synthesizer import Synthesizer
+
+    if OWN_PROCESS:
+        from engine._numba import init_target_for_cli
+
+        init_target_for_cli()
 
     body = _read_scenario(scenario) if scenario else {}
     if set(body) & REQUEST_KEYS:        # a whole generation request body
@@ -226,6 +244,8 @@ def _read_frame(path):
 
 def _write_text_atomic(path, text: str) -> None:
     """Write to a temp file beside ``path``, fsync, and rename it into place."""
+    import tempfile
+
     path = Path(path)
     if not path.parent.is_dir():
         raise SimioError("simio_invalid_field", f"output directory {path.parent} does not "
@@ -287,4 +307,5 @@ class _spinner:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    OWN_PROCESS = True
     main()

@@ -11,7 +11,7 @@ Raise ``SimioError(code, detail)``; ``detail`` says what is wrong with *this* in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 
 
@@ -23,6 +23,13 @@ class ErrorSpec:
     cause: str
     fix: str
     retryable: bool = False
+    # The fix worded for the `simio` command where ``fix`` speaks of HTTP requests; the CLI
+    # uses ``cli_fix or fix`` (``fix_for_cli``). API rendering never reads it.
+    cli_fix: str = ""
+
+    @property
+    def fix_for_cli(self) -> str:
+        return self.cli_fix or self.fix
 
     @property
     def http_title(self) -> str:
@@ -167,6 +174,39 @@ _SPECS = [
               "A system command run by `--apply` or `--remove` exited with an error.",
               "Read that command's output above, fix its cause and run the command again."),
 ]
+
+_SPECS += [
+    # --- CLI codes (never an API response; the status only keeps the table uniform) ----
+    ErrorSpec("simio_store_not_found", 404, "No store in the data directory",
+              "`simio admin` was pointed at a data directory that holds no simio store "
+              "(simio.sqlite3): a mistyped --data-dir, or SIMIO_DATA_DIR not set where the "
+              "server runs with one.",
+              "Give the server's data directory (--data-dir or SIMIO_DATA_DIR, as for "
+              "`simio serve`), or add --create to start a new store there."),
+]
+
+# Fixes for the `simio` command, for codes whose API fix speaks of requests, uploads or
+# endpoints. One table: same codes, same causes; only the advice is worded for a terminal.
+_CLI_FIXES = {
+    "simio_invalid_field": "Correct the named option or file as the detail says and run the "
+                           "command again (`simio COMMAND --help` lists the options).",
+    "simio_unknown_condition_column": "Run `simio schema MODEL` and use the returned column "
+                                      "names; cleaning may have renamed or dropped columns.",
+    "simio_unknown_condition_level": "Run `simio schema MODEL` and use the returned `levels`; "
+                                     "rare levels may have been removed by cleaning.",
+    "simio_invalid_range": "Give both `min` and `max` as finite numbers with min <= max.",
+    "simio_empty_file": "Give a file with a header row and at least one data row.",
+    "simio_no_data_rows": "Give a file with at least one data row under the header.",
+    "simio_unsupported_file_format": "Export the table as CSV, Parquet, .xlsx or .sav and "
+                                     "pass that file.",
+    "simio_unreadable_file": "Re-export the file from its source program and run the command "
+                             "again.",
+    "simio_no_usable_columns": "Check the dropped columns `simio train` lists; train on a "
+                               "table with at least one categorical or numeric column that "
+                               "varies.",
+}
+_SPECS = [replace(spec, cli_fix=_CLI_FIXES[spec.code]) if spec.code in _CLI_FIXES else spec
+          for spec in _SPECS]
 
 CATALOGUE: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}
 

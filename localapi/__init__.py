@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import atexit
 
-from flask import Flask
 
-from localapi import auth, db, problems, retention
-from localapi.config import Config
-from localapi.jobs import JobRunner
+def create_app(config: "dict | Config | None" = None) -> "Flask":
+    # Imported here, not at the top: `simio --help` and `simio admin` import this package
+    # (it holds localapi.cli) and must not pay for Flask and the engine.
+    from flask import Flask
 
+    from localapi import auth, db, problems, retention
+    from localapi.config import Config
+    from localapi.jobs import JobRunner
 
-def create_app(config: dict | Config | None = None) -> Flask:
     cfg = config if isinstance(config, Config) else Config.load(config)
     app = Flask(__name__)
     app.config["SIMIO"] = cfg

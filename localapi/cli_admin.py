@@ -1,9 +1,14 @@
 """``simio admin``: operator commands, run against the store file directly (no server needed).
 
-Every command takes ``--data-dir`` (default: ``SIMIO_DATA_DIR``, else the configured
-default), opens the SQLite store there, applies pending migrations and acts through
-``localapi.admin``; every change is audited with actor ``operator``. The server may keep
-running meanwhile: SQLite's write lock serialises the two.
+Every command takes ``--data-dir`` and resolves it exactly as ``simio serve`` does (the
+flag, else ``SIMIO_DATA_DIR``, else ``./simio-data``), opens the SQLite store there,
+applies pending migrations and acts through ``localapi.admin``; every change is audited
+with actor ``operator``. The server may keep running meanwhile: SQLite's write lock
+serialises the two. A data directory without a store is refused (``simio_store_not_found``,
+exit 2) unless ``--create`` is given: a silently created store would hand out credentials
+the running server does not know.
+
+Flask, JWT and the store load inside the commands, so ``simio --help`` stays cheap.
 
     simio admin signups list [--status pending|approved|declined]
     simio admin signups approve REQUEST_ID
@@ -20,27 +25,53 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import click
 
-from localapi import admin as ops
-from localapi.clock import iso
-from localapi.config import Config
+from engine.cli import fail
+from engine.errors import SimioError
 
 
-def _config(data_dir: str | None) -> Config:
+def _config(data_dir: str | None):
+    from localapi.config import Config
+
     return Config.load({"data_dir": data_dir} if data_dir else None)
 
 
+def iso(timestamp) -> str:
+    from localapi.clock import iso as to_iso
+
+    return to_iso(timestamp)
+
+
+def existing_store(data_dir, create: bool) -> None:
+    """Refuse a data dir without a store unless ``create`` (raises simio_store_not_found)."""
+    from localapi.db import DB_NAME
+
+    if create or (Path(data_dir) / DB_NAME).is_file():
+        return
+    raise SimioError("simio_store_not_found",
+                     f"no simio store in {Path(data_dir).resolve()} (no {DB_NAME}); "
+                     "nothing was created")
+
+
 def with_store(command):
-    """Add ``--data-dir``; call ``command(conn, key, config, **params)``; close; map errors."""
+    """Add ``--data-dir`` and ``--create``; call ``command(conn, key, config, **params)``;
+    close; map errors."""
 
     @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-                  help="Data directory holding the store (default: SIMIO_DATA_DIR or "
-                       "the configured default).")
+                  help="Data directory holding the store, as for `simio serve`.  "
+                       "[default: ./simio-data; env SIMIO_DATA_DIR]")
+    @click.option("--create", is_flag=True,
+                  help="Create the store if the data directory has none (else refused).")
     @functools.wraps(command)
-    def wrapped(data_dir, **params):
+    def wrapped(data_dir, create, **params):
         config = _config(data_dir)
+        try:
+            existing_store(config.data_dir, create)
+        except SimioError as exc:
+            fail(exc)
         conn, key = ops.open_store(config.data_dir)
         try:
             return command(conn, key, config, **params)
@@ -50,6 +81,18 @@ def with_store(command):
             conn.close()
 
     return wrapped
+
+
+class _Ops:
+    """``localapi.admin``, imported on first use: it pulls in JWT and Flask."""
+
+    def __getattr__(self, name):
+        from localapi import admin
+
+        return getattr(admin, name)
+
+
+ops = _Ops()
 
 
 @click.group("admin")

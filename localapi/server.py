@@ -17,7 +17,8 @@ The first line and the ``key: value`` lines are a stable format for scripts and 
     tls: local CA reused (SHA256:...)                  (generated CA only)
     trust: simio tls trust --data-dir ...              (generated CA only)
     dev: on (...)                                       (--dev only)
-    client env:                                         (then indented NAME=value lines)
+    client env:                                   (then indented `export NAME=value` lines)
+    credentials: POST /v1/signup (see /docs), or simio admin tenants create --company ...
     simio-local ready (Ctrl-C or SIGTERM stops it)      (always the last line)
 
 Refusals (``--dev`` on a non-loopback host, a missing or mismatched certificate, a port in
@@ -156,13 +157,16 @@ def banner(p: Plan) -> list[str]:
     client_host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(
         cfg.host.strip("[]"), cfg.host)
     client = base_url(client_host, cfg.port, p.tls)
+    # `export` lines: pasted into a shell they set the environment for child processes.
     lines.append("client env:")
-    lines.append(f"  SIMIO_API_BASE={client}")
-    lines.append(f"  SIMIO_AUTH0_DOMAIN={client.split('://', 1)[1]}")
-    lines.append(f"  SIMIO_AUTH0_AUDIENCE={cfg.audience}")
+    lines.append(f"  export SIMIO_API_BASE={client}")
+    lines.append(f"  export SIMIO_AUTH0_DOMAIN={client.split('://', 1)[1]}")
+    lines.append(f"  export SIMIO_AUTH0_AUDIENCE={cfg.audience}")
     if p.self_signed:
         for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
-            lines.append(f"  {name}={p.ca_file}")
+            lines.append(f"  export {name}={p.ca_file}")
+    lines.append("credentials: POST /v1/signup (see /docs), or simio admin tenants create "
+                 f"--company NAME --data-dir {shlex.quote(str(cfg.data_dir))}")
     if not p.tls:
         lines.append("note: clients that build https://{SIMIO_AUTH0_DOMAIN}/oauth/token "
                      "need --tls")

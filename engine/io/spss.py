@@ -16,13 +16,14 @@ import os
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from engine.io import RawTable
 from engine.io.detect import Sniffed, unreadable
 
 
 def read_sav(source, sniffed: Sniffed) -> RawTable:
+    import pyreadstat      # here, not at the top: `simio generate` never reads a .sav
+
     where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else io.BytesIO(source)
     try:
         frame, meta = pyreadstat.read_sav(where, user_missing=True,

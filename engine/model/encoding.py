@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from engine.schema import Column
 
@@ -148,6 +147,8 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
     for b, (xs, cs) in enumerate(knots):
         knot_x[b, :len(xs)], knot_c[b, :len(cs)], n_knots[b] = xs, cs, len(xs)
         knot_x[b, len(xs):] = xs[-1]
+    from scipy.special import ndtri     # fit-only: `simio generate` never loads scipy
+
     counts = np.bincount(bins, minlength=n_bins).astype(float)
     cum = np.cumsum(counts) / counts.sum()
     mid = cum - counts / counts.sum() / 2.0

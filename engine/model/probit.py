@@ -17,11 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from engine.model import _count_kernels
 from engine.model.encoding import NodeEncoding
 from engine.model.scores import MIN_SIGMA, ProbitFit, parent_features
+
+
+# scipy is fit-only: `simio generate` imports this module (through the network) but never
+# calls these, and must not pay scipy's import.
+def ndtr(x):
+    from scipy.special import ndtr as _ndtr
+
+    return _ndtr(x)
+
+
+def ndtri(p):
+    from scipy.special import ndtri as _ndtri
+
+    return _ndtri(p)
 
 
 def bin_moments(enc: NodeEncoding, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,19 +2,14 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from engine.errors import CATALOGUE, SimioError
-
-CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / \
-    "simulacra-headless-api.openapi.json"
+from tests.contract_file import CONTRACT
 
 
 def contract_text() -> str:
-    if not CONTRACT.exists():
-        pytest.skip(f"contract not found at {CONTRACT}")
     return CONTRACT.read_text(encoding="utf-8")
 
 

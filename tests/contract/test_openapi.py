@@ -1,31 +1,32 @@
 """Our /openapi.json against the seed contract: the seed is preserved, we only add.
 
 The seed is the shared contract (``shared/contract/...``) when it is present beside the
-checkout, else the copy the package ships (``localapi/openapi_seed.json``); the shipped copy
-must equal the shared one.
+checkout, else the copy the package ships (``localapi/openapi_seed.json``,
+``tests.contract_file``); the shipped copy must equal the shared one and the pinned hash.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from localapi import create_app
 from localapi.openapi import LOCAL_TAG, SEED_PATH, build, operations
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "contract" / "simulacra-headless-api.openapi.json"
+from tests.contract_file import CONTRACT, SHARED
+
+# sha256 of the contract the package ships: a new contract version is copied over
+# localapi/openapi_seed.json and this pin updated in the same commit, deliberately.
+CONTRACT_SHA256 = "91f341f19d6e0b195fb4e4a03edfc5a7de904dda7dc0d3b670662096b67bfdd9"
 BASE = "http://docs-test.local:5123"
 ADDED = {("/oauth/token", "POST"), ("/errors", "GET"), ("/errors/{code}", "GET"),
          ("/llms.txt", "GET"), ("/openapi.json", "GET")}
 
 
 def load_seed() -> dict:
-    path = SHARED if SHARED.exists() else SEED_PATH
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(CONTRACT.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +71,12 @@ def subset_diff(seed, ours, where="$"):
 
 
 def test_shipped_seed_is_the_shared_contract():
-    if not SHARED.exists():
-        pytest.skip(f"no shared contract at {SHARED}")
-    assert SEED_PATH.read_bytes() == SHARED.read_bytes(), \
-        "localapi/openapi_seed.json is stale: copy shared/contract/... over it"
+    import hashlib
+
+    assert hashlib.sha256(SEED_PATH.read_bytes()).hexdigest() == CONTRACT_SHA256
+    if SHARED.is_file():          # beside the shared folder: the copies must be the same
+        assert SEED_PATH.read_bytes() == SHARED.read_bytes(), \
+            "localapi/openapi_seed.json is stale: copy shared/contract/... over it"
 
 
 def test_every_seed_path_and_method_is_present(seed, ours):

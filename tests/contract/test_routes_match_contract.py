@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from localapi import create_app
 from localapi.openapi import SEED_PATH, operations
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "contract" / "simulacra-headless-api.openapi.json"
+from tests.contract_file import CONTRACT
 
 # Contract operations the app does not route yet, as (OpenAPI path, METHOD). Each entry is
 # work still to do; the test below fails when one lands, so the list only ever shrinks.
@@ -30,8 +28,7 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
 def seed() -> dict:
-    path = SHARED if SHARED.exists() else SEED_PATH
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(CONTRACT.read_text(encoding="utf-8"))
 
 
 def flask_path(openapi_path: str) -> str:

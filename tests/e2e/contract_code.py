@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
-CONTRACT = (Path(__file__).resolve().parents[2].parent / "shared" / "contract" /
-            "simulacra-headless-api.openapi.json")
+from tests.contract_file import CONTRACT  # the shared or packaged copy
 
 
 def description() -> str:

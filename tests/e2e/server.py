@@ -185,7 +185,7 @@ class ServerProcess:
             if line == "client env:":
                 inside = True
             elif inside and line.startswith("  ") and "=" in line:
-                name, _, value = line.strip().partition("=")
+                name, _, value = line.strip().removeprefix("export ").partition("=")
                 env[name] = value
             elif inside:
                 break

@@ -16,11 +16,10 @@ import pandas as pd
 import pytest
 import requests
 
-from tests.e2e.contract_code import CONTRACT, quickstart
+from tests.e2e.contract_code import quickstart
 from tests.e2e.server import running_server
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-pytestmark = pytest.mark.skipif(not CONTRACT.exists(), reason="contract file not available")
 
 
 def credentials(server) -> dict:

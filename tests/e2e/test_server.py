@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
+import shlex
 import signal
 import subprocess
 import time
@@ -112,6 +113,35 @@ def test_banner_shows_url_docs_approval_data_dir_and_cert(srv):
     token_url = f"https://{env['SIMIO_AUTH0_DOMAIN']}/oauth/token"
     response = requests.post(token_url, json={}, verify=env["REQUESTS_CA_BUNDLE"], timeout=10)
     assert response.status_code != 404, response.text
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_banner_export_lines_set_the_client_env_in_a_shell(srv):
+    block = srv.banner[srv.banner.index("client env:") + 1:]
+    exports = [line.strip() for line in block if line.startswith("  ")]
+    assert exports and all(line.startswith("export ") for line in exports)
+    script = "\n".join(exports) + "\nenv\n"        # pasted into a shell, as README says
+    shell = subprocess.run(["bash", "-c", script], env={"PATH": os.environ["PATH"]},
+                           capture_output=True, text=True, timeout=30, check=True)
+    env = dict(line.split("=", 1) for line in shell.stdout.splitlines() if "=" in line)
+    assert {k: env.get(k) for k in srv.client_env()} == srv.client_env()
+    assert env["SIMIO_API_BASE"] == srv.base_url
+
+
+def test_banner_credentials_command_makes_credentials_the_server_accepts(srv, tmp_path):
+    line = srv.banner_value("credentials")
+    command = shlex.split(line.split(" or ", 1)[1].replace("NAME", "'Banner Co'"))
+    assert command[:3] == ["simio", "admin", "tenants"]
+    # from another folder, without SIMIO_DATA_DIR: the printed --data-dir finds the store
+    result = run_simio(*command[1:], cwd=tmp_path, env={"SIMIO_DATA_DIR": None})
+    assert result.returncode == 0, result.stderr
+    values = dict(x.split("=", 1) for x in result.stdout.split() if "=" in x)
+    token = requests.post(srv.url("/oauth/token"), verify=srv.cert_path, timeout=30, json={
+        "grant_type": "client_credentials", "client_id": values["client_id"],
+        "client_secret": values["client_secret"],
+        "audience": srv.client_env()["SIMIO_AUTH0_AUDIENCE"]})
+    assert token.status_code == 200, token.text
+    assert not (tmp_path / "simio-data").exists()
 
 
 def test_second_start_reuses_the_certificate_and_survives_sigkill(tmp_path):

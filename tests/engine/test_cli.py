@@ -143,3 +143,37 @@ def test_generate_with_a_request_body_without_conditions(model_path, tmp_path):
     result = run("generate", model_path, "--scenario", scenario, "-o", tmp_path / "o.csv")
     assert result.exit_code == 0, result.output
     assert "rows generated: 50" in result.output and len(pd.read_csv(tmp_path / "o.csv")) == 50
+
+
+@pytest.mark.parametrize("make_args, code", [
+    (lambda m, t: ["generate", m, "-o", t / "x.parquet"], "simio_invalid_field"),
+    (lambda m, t: ["generate", m, "--rows", 10, "--scenario", t / "s.json", "-o",
+                   t / "x.parquet"], "simio_unknown_condition_column"),
+])
+def test_cli_errors_print_the_fix_worded_for_the_command_line(model_path, tmp_path,
+                                                               make_args, code):
+    from engine.errors import CATALOGUE
+
+    (tmp_path / "s.json").write_text(json.dumps({"categorical": {"nope": {"a": 1.0}}}))
+    result = run(*make_args(model_path, tmp_path))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"error: {code}: ")
+    spec = CATALOGUE[code]
+    assert spec.cli_fix and lines[1] == f"fix: {spec.cli_fix}"
+    assert "request" not in lines[1] and "GET /v1" not in lines[1]   # not the API's wording
+
+
+def test_the_api_keeps_its_own_fix_wording():
+    from engine.errors import CATALOGUE
+
+    spec = CATALOGUE["simio_unknown_condition_column"]
+    assert spec.fix.startswith("GET /v1/datasets/{dataset_id}/schema")
+    assert spec.fix_for_cli.startswith("Run `simio schema MODEL`")
+    # codes without a CLI wording fall back to the one fix
+    assert CATALOGUE["simio_infeasible_scenario"].fix_for_cli == \
+        CATALOGUE["simio_infeasible_scenario"].fix
+    cli_worded = [c for c, s in CATALOGUE.items() if s.cli_fix]
+    for code in cli_worded:
+        text = CATALOGUE[code].cli_fix.lower()
+        assert "send the request" not in text and "upload" not in text and "/v1/" not in text

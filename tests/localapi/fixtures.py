@@ -37,7 +37,7 @@ from tests.localapi.conftest import claim, mint, signup
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
-CONTRACT = ROOT.parent / "shared" / "contract" / "simulacra-headless-api.openapi.json"
+from tests.contract_file import CONTRACT  # noqa: E402 - the shared or packaged copy
 PROBLEM_JSON = "application/problem+json"
 TERMINAL = ("completed", "failed", "cancelled", "expired")
 SEED_FORMATS = ("csv", "sav", "xlsx", "parquet")
@@ -111,8 +111,8 @@ def failing_generation(app, client, headers) -> tuple[str, dict]:
                 "update INFEASIBLE_CANDIDATES")
 
 
-def contract() -> dict | None:
-    return json.loads(CONTRACT.read_text(encoding="utf-8")) if CONTRACT.exists() else None
+def contract() -> dict:
+    return json.loads(CONTRACT.read_text(encoding="utf-8"))
 
 
 # --- apps and tenants ------------------------------------------------------------------

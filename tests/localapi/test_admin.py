@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 from click.testing import CliRunner
 
 from localapi import admin
+from localapi.cli import main
 from localapi.cli_admin import admin as admin_cli
 from localapi.db import connect
 from tests.localapi.conftest import claim, mint, signup
@@ -236,9 +238,35 @@ def test_cli_data_dir_defaults_to_the_environment(app, client, monkeypatch):
     assert request_id in result.output
 
 
-def test_cli_on_a_fresh_data_dir_creates_the_store(tmp_path):
+def test_cli_creates_a_store_only_with_create(tmp_path):
     fresh = tmp_path / "fresh"
-    result = CliRunner().invoke(admin_cli, ["signups", "list", "--data-dir", str(fresh)])
+    result = CliRunner().invoke(admin_cli, ["signups", "list", "--data-dir", str(fresh),
+                                            "--create"])
     assert result.exit_code == 0, result.output
     assert "no signup requests" in result.output
     assert (fresh / "simio.sqlite3").exists()
+
+
+@pytest.mark.parametrize("args", [["tenants", "create", "--company", "Acme"],
+                                  ["signups", "list"], ["audit"]])
+def test_cli_refuses_a_data_dir_without_a_store(tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)                   # the default ./simio-data does not exist
+    monkeypatch.delenv("SIMIO_DATA_DIR", raising=False)
+    for extra in ([], ["--data-dir", "elsewhere"]):
+        result = CliRunner().invoke(main, ["admin", *args, *extra])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: simio_store_not_found: no simio store in ")
+        assert "fix: Give the server's data directory" in result.stderr
+        assert "--create" in result.stderr
+        assert os.listdir(tmp_path) == []        # nothing created, not even the folder
+
+
+def test_cli_data_dir_flag_beats_the_environment(app, client, tmp_path, monkeypatch):
+    request_id = signup(client).get_json()["request_id"]
+    monkeypatch.setenv("SIMIO_DATA_DIR", str(tmp_path / "not-a-store"))
+    result = CliRunner().invoke(main, ["admin", "signups", "list", "--data-dir",
+                                       app.config["SIMIO"].data_dir])
+    assert result.exit_code == 0, result.output
+    assert request_id in result.output
+    result = CliRunner().invoke(main, ["admin", "signups", "list"])
+    assert result.exit_code == 2 and "not-a-store" in result.stderr

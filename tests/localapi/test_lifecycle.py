@@ -186,10 +186,9 @@ def test_extend_adds_the_ttl_up_to_the_seven_day_cap_then_409(clocked):
         seen.append(body["expires_at"])
     assert seen == [iso(t0 + h * HOUR) for h in (60, 84, 108, 132, 156, 168)]  # last: capped
     spec = contract()
-    if spec is not None:
-        schema = spec["paths"]["/v1/datasets/{dataset_id}/extend"]["post"]["responses"]["200"][
-            "content"]["application/json"]["schema"]
-        assert set(schema["required"]) == set(EXTEND_KEYS) == set(schema["properties"])
+    schema = spec["paths"]["/v1/datasets/{dataset_id}/extend"]["post"]["responses"]["200"][
+        "content"]["application/json"]["schema"]
+    assert set(schema["required"]) == set(EXTEND_KEYS) == set(schema["properties"])
     response = client.post(f"/v1/datasets/{dataset_id}/extend", headers=a.headers)
     body = assert_problem(response, 409, "simio_extend_cap_exceeded")
     assert body["detail"] == "Dataset has reached its maximum continuous retention window."

@@ -351,8 +351,6 @@ def test_problem_codes_cover_the_contract_400s(env):
     """The codes the table produces include every code the contract names for ops 04-09."""
     produced = {case[6] for case in CASES if case[6]}
     spec = contract()
-    if spec is None:
-        pytest.skip("contract not found")
     text = ""
     for path in ("/v1/datasets", "/v1/datasets/{dataset_id}", "/v1/datasets/{dataset_id}/schema",
                  "/v1/datasets/{dataset_id}/generations", "/v1/generations/{generation_id}",
@@ -374,8 +372,6 @@ def test_problem_codes_cover_the_contract_400s(env):
 ])
 def test_problem_titles_are_the_contracts(env, code):
     spec = contract()
-    if spec is None:
-        pytest.skip("contract not found")
     titles = {}
     for path in spec["paths"].values():
         for op in path.values():

@@ -163,6 +163,46 @@ def test_scenario_section_shows_targets_achieved_and_ranges():
     assert "Rows requested 3,000, generated 3,000" in bare
 
 
+def test_a_scenario_report_leads_with_the_scenario_not_a_red_score():
+    from engine import Synthesizer
+    from engine.quality import quality_report
+
+    seed = quickstart_frame()
+    synth = Synthesizer().fit(seed).sample(3000, seed=3,
+                                           conditions=QUICKSTART_SCENARIO["conditions"])
+    page = build_report(seed, synth, scenario=QUICKSTART_SCENARIO)
+    parse(page)
+    lead = page.index('id="scenario-summary"')
+    assert lead < page.index('id="scores"') < page.index('id="scenario"')
+    summary = page[lead:page.index('id="scores"')]
+    assert "3,000 of 5,000" in summary and "partial" in summary
+    assert "age 25 to 44: held" in summary and "purchase_intent 70 to 100: held" in summary
+    q = quality_report(seed, synth)
+    # region is the one column the scenario does not name; no pair lacks a named column
+    assert f"{q.column_shapes['region']:.3f}" in summary and "vs the seed: region" in summary
+    assert "none: every pair has a conditioned column" in summary
+    scores = page[page.index('id="scores"'):page.index('id="scenario"')]
+    assert f'<b class="">{q.score:.3f}</b>' in scores          # shown, not graded
+    assert "the scenario at work, not a defect" in scores
+    assert 'class="poor"' in build_report(seed, synth)   # ungraded only under a scenario
+    assert 'class="poor"' not in scores
+
+
+def test_scenario_lead_scores_the_pairs_it_does_not_name():
+    from engine.quality import quality_report
+
+    seed = quickstart_frame()
+    conditions = {"categorical": {"segment": {"Premium": 0.5, "Mainstream": 0.3,
+                                              "Value": 0.2}}}
+    page = build_report(seed, seed, scenario=conditions)
+    q = quality_report(seed, seed)
+    free = [s for pair, s in q.pair_trends.items() if "segment" not in pair]
+    assert len(free) == 6                        # 4 free columns -> 6 pairs
+    summary = page[page.index('id="scenario-summary"'):page.index('id="scores"')]
+    assert f"{np.mean(free):.3f}" in summary and "over the 6 pairs" in summary
+    assert "no numeric ranges" in summary and "5,000" not in summary
+
+
 def test_scenario_violations_are_reported():
     seed = quickstart_frame()
     conditions = {"numeric": {"age": {"min": 30, "max": 40}},
