@@ -47,6 +47,17 @@ MIN_CANDIDATES = 256
 # (measured by effective sample size); past that the cell is too thin to fill honestly.
 MAX_REUSE = 10.0
 
+# Largest joint table of conditioned categorical columns (product of their state counts,
+# missing states included). Three 20-level columns with missing values (9,261) fit; the
+# solve and the allocation work on the cells with mass, but q0 is computed on the full
+# table, so this bounds the memory and time one request can ask for.
+MAX_CONDITION_CELLS = 20_000
+# Convergence of the calibration: every margin within this many rows of its target.
+ROW_ERROR = 1e-3
+# How far above the smallest feasible bound a partial scenario is calibrated (relative):
+# at the bound itself the feasible set can be a single table the dual never reaches.
+EDGE_SLACK = 1e-7
+
 STREAM_POOL = 2
 STREAM_CELL = 3
 STREAM_ORDER = 4
@@ -61,22 +72,42 @@ class ConditionalDraw:
     rows_generated: int
     upweight_needed: float               # largest q/q0 ratio the raked scenario uses
     max_upweight: float
+    solution: "ScenarioSolution | None" = None
 
     @property
     def status(self) -> str:
         return "ready" if self.rows_generated == self.rows_requested else "partial"
 
 
-def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
-                     max_upweight: float = DEFAULT_MAX_UPWEIGHT) -> ConditionalDraw:
+@dataclass
+class ScenarioSolution:
+    """The solved scenario before any row is drawn: the range evidence, the model's joint
+    ``q0`` of the conditioned columns, their targets, the calibrated joint ``q`` and the
+    row count the feasibility cap allows."""
+
+    lam: dict
+    bin_bounds: dict
+    cond_nodes: list
+    dims: tuple
+    q0: np.ndarray
+    margins: list
+    q: np.ndarray
+    rows: int
+    min_upweight: float                  # smallest bound under which the targets hold
+    upweight_needed: float               # largest q/q0 the calibrated table uses
+    pool: "_Pool"                        # drawn only if q0 or a cell needed it
+
+
+def solve_scenario(model, row_count: int, scenario: Scenario, max_upweight: float,
+                   seed: int = 0) -> ScenarioSolution:
+    """Steps 1-3: ranges as evidence, q0, targets, one feasibility LP, one calibration."""
     if not max_upweight >= 1.0:
         raise ValueError("max_upweight must be at least 1")
     index = {enc.name: j for j, enc in enumerate(model.encodings_)}
-    d = len(model.encodings_)
-    lam, bin_bounds = _range_evidence(model, scenario, index)
     cond_nodes = [index[name] for name in scenario.categorical]
     dims = tuple(model.encodings_[j].n_states for j in cond_nodes)
-
+    check_cell_count(scenario.categorical, dims)        # before anything is allocated
+    lam, bin_bounds = _range_evidence(model, scenario, index)
     pool = _Pool(model, lam, seed, cond_nodes, dims)
     exact = inference.joint(model, lam, cond_nodes)
     if exact is None:                   # elimination too large: estimate q0 from the pool
@@ -88,20 +119,60 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
                          "No row can satisfy the numeric ranges under the trained model; "
                          "widen the ranges.")
     q0 = (np.asarray(exact, dtype=np.float64) / total).reshape(dims)
-
     margins = [_target_margin(model, scenario, name, j, q0, axis)
                for axis, (name, j) in enumerate(zip(scenario.categorical, cond_nodes))]
-    try:
-        bound, q = raking.smallest_feasible_upweight(q0, margins, max_upweight)
-    except ValueError:
+    needed = raking.min_upweight(q0, margins)
+    if not np.isfinite(needed):
         raise SimioError("simio_infeasible_scenario",
                          "The target shares of columns " + ", ".join(scenario.categorical)
                          + " cannot all hold at once under the trained model (the model gives "
                          "some required level combinations zero probability inside the "
-                         "ranges). Relax one column's shares or the ranges.") from None
+                         "ranges). Relax one column's shares or the ranges.")
+    # Within the cap the request is served whole; beyond it, it shrinks to cap / bound of
+    # the rows (the same shares, every cell within cap x the model's rows). The bound is
+    # taken a hair above the LP's optimum so the calibration has room to converge.
+    bound = max(max_upweight, needed * (1 + EDGE_SLACK))
     rows = row_count if bound <= max_upweight else int(row_count * max_upweight / bound)
+    if rows == 0:
+        raise _no_row()
+    q, ok = raking.rake(q0, margins, bound, tolerance=ROW_ERROR / max(rows, 1))
+    if not ok:                          # the LP says feasible: never report otherwise
+        bound = max(max_upweight, needed * (1 + 1e3 * EDGE_SLACK))
+        rows = row_count if bound <= max_upweight else int(row_count * max_upweight / bound)
+        q, ok = raking.rake(q0, margins, bound, tolerance=ROW_ERROR / max(rows, 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         used = float(np.max(np.where(q0 > 0, q / q0, 0.0), initial=1.0))
+    return ScenarioSolution(lam=lam, bin_bounds=bin_bounds, cond_nodes=cond_nodes, dims=dims,
+                            q0=q0, margins=margins, q=q, rows=rows, min_upweight=needed,
+                            upweight_needed=used, pool=pool)
+
+
+def _no_row() -> SimioError:
+    return SimioError("simio_infeasible_scenario",
+                      "The scenario is so unlikely under the trained model that not even "
+                      "one row can be generated within the feasibility caps; relax the "
+                      "shares or widen the ranges.")
+
+
+def check_cell_count(categorical: dict, dims) -> None:
+    """``simio_too_many_condition_cells`` when the conditioned columns' joint table would
+    exceed ``MAX_CONDITION_CELLS`` (computed from the state counts alone, in Python ints)."""
+    cells = math.prod(int(k) for k in dims)
+    if cells > MAX_CONDITION_CELLS:
+        sizes = " x ".join(f"{name} ({k})" for name, k in zip(categorical, dims))
+        raise SimioError("simio_too_many_condition_cells",
+                         f"Conditioning on {sizes} makes {cells:,} level combinations; at most "
+                         f"{MAX_CONDITION_CELLS:,} can be conditioned jointly. Condition on "
+                         f"fewer categorical columns (or columns with fewer levels), for "
+                         f"example by dropping one from conditions.categorical.",
+                         cells=cells, max_cells=MAX_CONDITION_CELLS)
+
+
+def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
+                     max_upweight: float = DEFAULT_MAX_UPWEIGHT) -> ConditionalDraw:
+    solution = solve_scenario(model, row_count, scenario, max_upweight, seed)
+    q, margins, rows, lam = solution.q, solution.margins, solution.rows, solution.lam
+    cond_nodes, dims, pool = solution.cond_nodes, solution.dims, solution.pool
 
     counts = allocate_counts(q, margins, rows)
     candidates = {}
@@ -116,10 +187,7 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
         rows = feasible
         counts = allocate_counts(q, margins, rows) if rows else np.zeros_like(counts)
     if rows == 0:
-        raise SimioError("simio_infeasible_scenario",
-                         "The scenario is so unlikely under the trained model that not even "
-                         "one row can be generated within the feasibility caps; relax the "
-                         "shares or widen the ranges.")
+        raise _no_row()
     blocks = []
     for cell in np.flatnonzero(counts.ravel()):
         need = int(counts.ravel()[cell])
@@ -131,9 +199,10 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
         blocks.append(codes[picks])
     codes = np.concatenate(blocks)
     order = rng.block_generator(seed, STREAM_ORDER, 0).permutation(codes.shape[0])
-    return ConditionalDraw(codes=codes[order], bin_bounds=bin_bounds,
+    return ConditionalDraw(codes=codes[order], bin_bounds=solution.bin_bounds,
                            rows_requested=row_count, rows_generated=codes.shape[0],
-                           upweight_needed=used, max_upweight=float(max_upweight))
+                           upweight_needed=solution.upweight_needed,
+                           max_upweight=float(max_upweight), solution=solution)
 
 
 def iter_decode(model, draw: ConditionalDraw, seed: int, chunk_rows: int):
