@@ -93,7 +93,8 @@ class Synthesizer:
         model = self._fitted()
         n = _row_count(n)
         seed = rng.resolve_seed(seed)
-        scenario = parse_conditions(model.schema_, conditions)
+        scenario = parse_conditions(model.schema_, conditions,
+                                    self.cleaning_summary_.get("dropped_columns"))
         if scenario.is_empty:
             return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows))
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)

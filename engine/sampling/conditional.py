@@ -30,7 +30,7 @@ import pandas as pd
 from engine import rng
 from engine.errors import SimioError
 from engine.sampling import inference, raking
-from engine.sampling.conditions import Scenario, share_vector
+from engine.sampling.conditions import Scenario, check_cell_count, share_vector
 from engine.sampling.forward import STREAM_VALUES, decode, draw_states, n_numeric
 
 # Default bound on how far a joint cell of the conditioned columns may be up-weighted
@@ -47,11 +47,11 @@ MIN_CANDIDATES = 256
 # (measured by effective sample size); past that the cell is too thin to fill honestly.
 MAX_REUSE = 10.0
 
-# Largest joint table of conditioned categorical columns (product of their state counts,
-# missing states included). Three 20-level columns with missing values (9,261) fit; the
-# solve and the allocation work on the cells with mass, but q0 is computed on the full
-# table, so this bounds the memory and time one request can ask for.
-MAX_CONDITION_CELLS = 20_000
+# The exact integer allocation (when single-row moves get stuck behind structural zeros)
+# is an integer program; it is tried only up to this many cells with mass and this many
+# branch-and-bound nodes, else the moves' table (margins within a row or two) is kept.
+MAX_EXACT_CELLS = 2_000
+EXACT_NODE_LIMIT = 2_000
 # Convergence of the calibration: every margin within this many rows of its target.
 ROW_ERROR = 1e-3
 # How far above the smallest feasible bound a partial scenario is calibrated (relative):
@@ -152,20 +152,6 @@ def _no_row() -> SimioError:
                       "The scenario is so unlikely under the trained model that not even "
                       "one row can be generated within the feasibility caps; relax the "
                       "shares or widen the ranges.")
-
-
-def check_cell_count(categorical: dict, dims) -> None:
-    """``simio_too_many_condition_cells`` when the conditioned columns' joint table would
-    exceed ``MAX_CONDITION_CELLS`` (computed from the state counts alone, in Python ints)."""
-    cells = math.prod(int(k) for k in dims)
-    if cells > MAX_CONDITION_CELLS:
-        sizes = " x ".join(f"{name} ({k})" for name, k in zip(categorical, dims))
-        raise SimioError("simio_too_many_condition_cells",
-                         f"Conditioning on {sizes} makes {cells:,} level combinations; at most "
-                         f"{MAX_CONDITION_CELLS:,} can be conditioned jointly. Condition on "
-                         f"fewer categorical columns (or columns with fewer levels), for "
-                         f"example by dropping one from conditions.categorical.",
-                         cells=cells, max_cells=MAX_CONDITION_CELLS)
 
 
 def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
@@ -402,6 +388,8 @@ def allocate_counts(q: np.ndarray, margins: list[np.ndarray], rows: int) -> np.n
         counts = _repair_axis(counts, expected, q > 0, target, axis)
     if all(np.array_equal(_margin(counts, axis), t) for axis, t in enumerate(targets)):
         return counts
+    if np.count_nonzero(q) > MAX_EXACT_CELLS:
+        return counts                  # bounded cost: the integer program grows too fast
     exact = _exact_allocation(expected, q > 0, targets)
     return counts if exact is None else exact
 
@@ -411,33 +399,41 @@ def _margin(table, axis):
 
 
 def _exact_allocation(expected, allowed, targets):
-    """min sum |n - expected| s.t. the margins equal ``targets`` and n = 0 off ``allowed``."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    """min sum |n - expected| s.t. the margins equal ``targets`` and n = 0 off ``allowed``.
 
-    cells = expected.size
-    rows, lower, upper = [], [], []
-    for axis, target in enumerate(targets):
-        index = np.moveaxis(np.arange(cells).reshape(expected.shape), axis, 0)
-        for level, count in enumerate(target):
-            row = np.zeros(2 * cells)
-            row[index[level].ravel()] = 1.0
-            rows.append(row)
-            lower.append(count)
-            upper.append(count)
+    Sparse: one integer count and one deviation per allowed cell, one equality per
+    (column, level), so memory grows with the cells that carry mass, not their square.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+    cells = np.flatnonzero(allowed.ravel())
+    n, k = cells.size, expected.ndim
+    states = np.unravel_index(cells, expected.shape)
+    offsets = np.concatenate([[0], np.cumsum(expected.shape)]).astype(np.int64)
+    level_rows = np.concatenate([offsets[a] + states[a] for a in range(k)])
+    margins = csr_matrix((np.ones(n * k), (level_rows, np.tile(np.arange(n), k))),
+                         shape=(int(offsets[-1]), n))
+    counts = np.concatenate([np.asarray(t, dtype=np.float64) for t in targets])
+    eye = identity(n, format="csr")
     # d >= n - e and d >= e - n turn the absolute deviation into linear constraints
-    eye = np.eye(cells)
-    deviation = np.hstack([np.vstack([eye, -eye]), -np.vstack([eye, eye])])
-    e = expected.ravel()
-    constraints = [LinearConstraint(np.array(rows), lower, upper),
+    deviation = vstack([hstack([eye, -eye]), hstack([-eye, -eye])]).tocsr()
+    e = expected.ravel()[cells]
+    zero = csr_matrix((margins.shape[0], n))
+    constraints = [LinearConstraint(hstack([margins, zero]).tocsr(), counts, counts),
                    LinearConstraint(deviation, -np.inf, np.concatenate([e, -e]))]
-    n_upper = np.where(allowed.ravel(), np.inf, 0.0)
-    result = milp(c=np.concatenate([np.zeros(cells), np.ones(cells)]),
-                  constraints=constraints,
-                  integrality=np.concatenate([np.ones(cells), np.zeros(cells)]),
-                  bounds=Bounds(np.zeros(2 * cells), np.concatenate([n_upper, np.full(cells, np.inf)])))
-    if not result.success:
+    result = milp(c=np.concatenate([np.zeros(n), np.ones(n)]), constraints=constraints,
+                  integrality=np.concatenate([np.ones(n), np.zeros(n)]),
+                  bounds=Bounds(np.zeros(2 * n), np.full(2 * n, np.inf)),
+                  options={"node_limit": EXACT_NODE_LIMIT})   # a count, not a clock: deterministic
+    if result.x is None:
         return None
-    return np.rint(result.x[:cells]).astype(np.int64).reshape(expected.shape)
+    found = np.rint(result.x[:n])
+    if not np.array_equal(margins @ found, counts):
+        return None
+    out = np.zeros(expected.size, dtype=np.int64)
+    out[cells] = found.astype(np.int64)
+    return out.reshape(expected.shape)
 
 
 def _repair_axis(counts, expected, allowed, target, axis):

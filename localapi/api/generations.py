@@ -3,6 +3,8 @@ download."""
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, current_app, g, request, send_file
 
 from engine import rng
@@ -57,7 +59,8 @@ def create_generation(dataset_id):
     wait = int_field(body.get("wait_seconds"), "wait_seconds", minimum=0,
                      maximum=cfg.max_wait_seconds, default=0)
     key = idempotency_key(body.get("idempotency_key"))
-    parse_conditions(dataset_schema(dataset), body.get("conditions"))   # 400s before any work is accepted
+    dropped = json.loads(dataset["cleaning_summary"] or "{}").get("dropped_columns")
+    parse_conditions(dataset_schema(dataset), body.get("conditions"), dropped)   # 400s before any work is accepted
     payload = {k: v for k, v in body.items() if k not in ("wait_seconds", "idempotency_key")}
     return idempotent(key, f"POST /v1/datasets/{dataset_id}/generations", payload,
                       lambda: _generate(dataset, rows, fmt, seed, body, wait))
