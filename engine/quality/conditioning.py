@@ -57,3 +57,62 @@ def conditioning_report(synth: pd.DataFrame, conditions: dict, rows_requested: i
     return {"rows_requested": int(rows_requested), "rows_generated": n,
             "categorical": categorical, "numeric": numeric,
             "max_share_error": max_err, "range_violations": violations}
+
+
+# --- scenario support: how much of a scenario the seed has actually seen -------------------
+
+def seed_sketch(model, frame: pd.DataFrame) -> dict:
+    """The cleaned seed's rows as the model's node states (levels; bins for numeric
+    columns), counted per distinct pattern, over the columns that can be conditioned.
+
+    Aggregate counts at the model's bin resolution, no values: what ``scenario_support``
+    needs after the model is saved and loaded without its seed. Plain JSON lists.
+    """
+    nodes, codes = [], []
+    for j, enc in enumerate(model.encodings_):
+        column = model.schema_[enc.name]
+        if column.conditioning_excluded:
+            continue
+        series = frame[enc.name]
+        if column.kind == "categorical":
+            values = series.astype(object).where(series.notna(), None)
+            series = pd.Series(pd.Categorical(values, categories=list(column.levels or [])))
+        nodes.append(j)
+        codes.append(enc.encode(series))
+    if not nodes:
+        return {"nodes": [], "patterns": [], "counts": []}
+    patterns, counts = np.unique(np.column_stack(codes), axis=0, return_counts=True)
+    return {"nodes": nodes, "patterns": patterns.tolist(), "counts": counts.tolist()}
+
+
+def scenario_support(sketch: dict | None, solution) -> dict | None:
+    """``{"seed_rows_in_scenario", "extrapolated_share"}`` for a solved scenario.
+
+    ``seed_rows_in_scenario``: seed rows whose conditioned levels all have a positive
+    target share and whose ranged values fall in bins the ranges touch. ``extrapolated_share``:
+    the share of the scenario's rows (the calibrated joint ``q``) in level combinations with
+    no such seed row, i.e. drawn from the model's extrapolation alone. At the model's bin
+    resolution: a row in a bin a range only partly covers counts as inside, so both numbers
+    lean towards more support, never less. None without a sketch (older model files).
+    """
+    if not sketch or not sketch.get("nodes"):
+        return None
+    column_of = {node: i for i, node in enumerate(sketch["nodes"])}
+    patterns = np.asarray(sketch["patterns"], dtype=np.int64).reshape(-1, len(column_of))
+    counts = np.asarray(sketch["counts"], dtype=np.int64)
+    if any(j not in column_of for j in list(solution.lam) + list(solution.cond_nodes)):
+        return None
+    inside = np.ones(counts.size, dtype=bool)
+    for node, weights in solution.lam.items():
+        touched = weights if weights.ndim == 1 else weights.max(axis=0)
+        inside &= touched[patterns[:, column_of[node]]] > 0
+    q = np.asarray(solution.q, dtype=np.float64).ravel()
+    if solution.cond_nodes:
+        cells = np.ravel_multi_index(tuple(patterns[:, column_of[j]] for j in solution.cond_nodes),
+                                     solution.dims)
+    else:
+        cells = np.zeros(counts.size, dtype=np.int64)
+    seen = np.bincount(cells[inside], weights=counts[inside], minlength=q.size)
+    total = float(q.sum())
+    return {"seed_rows_in_scenario": int(round(float(seen[q > 0].sum()))),
+            "extrapolated_share": float(q[seen == 0].sum() / total) if total > 0 else 0.0}
