@@ -2,7 +2,8 @@
 
 read -> clean -> fit -> sample (optionally under a scenario) -> write, with scikit-learn
 conventions: ``__init__`` stores parameters, ``fit`` returns ``self`` and sets ``schema_``,
-``cleaning_summary_``, ``cleaning_decisions_`` and ``model_``.
+``cleaning_summary_``, ``cleaning_decisions_``, ``seed_sketch_`` (scenario support) and
+``model_``.
 """
 
 from __future__ import annotations
