@@ -116,3 +116,50 @@ def scenario_support(sketch: dict | None, solution) -> dict | None:
     total = float(q.sum())
     return {"seed_rows_in_scenario": int(round(float(seen[q > 0].sum()))),
             "extrapolated_share": float(q[seen == 0].sum() / total) if total > 0 else 0.0}
+
+
+# Above this extrapolated share (or with no seed row at all) the support is worth a warning.
+EXTRAPOLATION_WARNING = 0.5
+
+
+def support_warning(support: dict | None) -> str | None:
+    """One sentence for a person when the scenario is mostly the model's extrapolation."""
+    if not support:
+        return None
+    rows, share = support["seed_rows_in_scenario"], support["extrapolated_share"]
+    if rows > 0 and share < EXTRAPOLATION_WARNING:
+        return None
+    return (f"the seed has {rows:,} rows inside this scenario and {share:.0%} of it lies in "
+            f"level combinations the seed never shows inside the ranges: those rows are the "
+            f"model's extrapolation, not something the seed shows.")
+
+
+def observed_support(real: pd.DataFrame, synth: pd.DataFrame, conditions: dict) -> dict:
+    """``scenario_support`` measured on the tables themselves, exactly (no bins): real rows
+    inside every range whose conditioned level combination the synthetic rows use, and the
+    share of synthetic rows in combinations no in-range real row has."""
+    columns = [c for c in (conditions.get("categorical") or {})]
+    inside = np.ones(len(real), dtype=bool)
+    for col, bounds in (conditions.get("numeric") or {}).items():
+        x = pd.to_numeric(_column(real, col), errors="coerce").to_numpy(dtype="float64",
+                                                                        na_value=np.nan)
+        ok = ~np.isnan(x)
+        if bounds.get("min") is not None:
+            ok &= x >= bounds["min"]
+        if bounds.get("max") is not None:
+            ok &= x <= bounds["max"]
+        inside &= ok
+
+    def combos(frame: pd.DataFrame) -> pd.Series:
+        if not columns:
+            return pd.Series("", index=frame.index)
+        keys = [_column(frame, c).astype(str).where(_column(frame, c).notna(), "\0missing")
+                for c in columns]
+        return pd.Series(list(zip(*keys)), index=frame.index)
+
+    seen = combos(real[inside]).value_counts()
+    used = combos(synth).value_counts()
+    covered = used.index.isin(seen.index)
+    n = int(used.sum())
+    return {"seed_rows_in_scenario": int(seen[seen.index.isin(used.index)].sum()),
+            "extrapolated_share": float(used[~covered].sum() / n) if n else 0.0}

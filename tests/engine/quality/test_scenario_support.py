@@ -111,3 +111,51 @@ def test_hand_built_numbers():
     solution.q = np.array([[0.1, 0.0], [0.5, 0.4]])
     assert scenario_support(sketch, solution)["seed_rows_in_scenario"] == 11 + 13 + 17
     assert scenario_support(None, solution) is None
+
+
+# --- the CLI and the report say it too -------------------------------------------------------
+
+APART_UNSEEN = {"categorical": {"kind": {"X": 1.0}}, "numeric": {"v": {"min": 8.5, "max": 12}}}
+
+
+def test_cli_generate_prints_support_and_warns(apart, tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+    model = apart.save(tmp_path / "m.simio")
+    scenario = tmp_path / "s.json"
+    scenario.write_text(__import__("json").dumps(APART_UNSEEN))
+    result = CliRunner().invoke(main, ["generate", str(model), "--rows", "200", "--seed", "3",
+                                       "--scenario", str(scenario), "-o",
+                                       str(tmp_path / "out.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert ("scenario support: 0 seed rows in the scenario, extrapolated share 1.0000"
+            in result.stdout)
+    assert "warning: the seed has 0 rows inside this scenario" in result.stderr
+    seen = tmp_path / "seen.json"
+    seen.write_text(__import__("json").dumps({"categorical": {"kind": {"Y": 1.0}},
+                                              "numeric": {"v": {"min": 7, "max": 9}}}))
+    result = CliRunner().invoke(main, ["generate", str(model), "--rows", "200", "--scenario",
+                                       str(seen), "-o", str(tmp_path / "seen.csv"), "--quiet"])
+    assert result.exit_code == 0 and "extrapolated share 0.0000" in result.stdout
+    assert "warning" not in result.stderr
+
+
+def test_report_shows_support_measured_on_the_tables(apart):
+    from engine.quality import build_report
+    from engine.quality.conditioning import observed_support
+    real = apart_seed_rows(apart)
+    synthetic = apart.sample(300, seed=SEED, conditions=APART_UNSEEN)
+    assert observed_support(real, synthetic, APART_UNSEEN) == {"seed_rows_in_scenario": 0,
+                                                               "extrapolated_share": 1.0}
+    html = build_report(real, synthetic, scenario=APART_UNSEEN)
+    assert "Scenario support: 0 real rows lie inside the scenario; 100.0%" in html
+    assert "Warning: the seed has 0 rows inside this scenario" in html
+    # exact counts on the tables: half the rows in a combination the seed shows
+    mixed = {"categorical": {"kind": {"X": 0.5, "Y": 0.5}},
+             "numeric": {"v": {"min": 8.5, "max": 12}}}
+    synthetic = apart.sample(400, seed=SEED, conditions=mixed)
+    exact = int(((real["kind"] == "Y") & real["v"].between(8.5, 12)).sum())
+    assert observed_support(real, synthetic, mixed) == {
+        "seed_rows_in_scenario": exact,
+        "extrapolated_share": float((synthetic["kind"] == "X").mean())}
