@@ -20,6 +20,18 @@ def _level_mask(series: pd.Series, level) -> np.ndarray:
     return mask.to_numpy(dtype=bool)
 
 
+def _in_range(frame: pd.DataFrame, col, bounds: dict) -> np.ndarray:
+    """Rows whose value lies in [min, max]; missing counts as outside, an absent bound as
+    open."""
+    x = pd.to_numeric(_column(frame, col)).to_numpy(dtype="float64", na_value=np.nan)
+    inside = ~np.isnan(x)
+    if bounds.get("min") is not None:
+        inside &= x >= bounds["min"]
+    if bounds.get("max") is not None:
+        inside &= x <= bounds["max"]
+    return inside
+
+
 def conditioning_report(synth: pd.DataFrame, conditions: dict, rows_requested: int) -> dict:
     """conditions = {"categorical": {col: {level: share}}, "numeric": {col: {"min", "max"}}}.
 
@@ -43,16 +55,9 @@ def conditioning_report(synth: pd.DataFrame, conditions: dict, rows_requested: i
     numeric: dict = {}
     violations = 0
     for col, bounds in (conditions.get("numeric") or {}).items():
-        x = pd.to_numeric(_column(synth, col)).to_numpy(dtype="float64", na_value=np.nan)
-        lo, hi = bounds.get("min"), bounds.get("max")
-        inside = ~np.isnan(x)  # missing counts as outside the range
-        if lo is not None:
-            inside &= x >= lo
-        if hi is not None:
-            inside &= x <= hi
-        outside = int(n - inside.sum())
+        outside = int(n - _in_range(synth, col, bounds).sum())
         violations += outside
-        numeric[col] = {"min": lo, "max": hi, "outside": outside}
+        numeric[col] = {"min": bounds.get("min"), "max": bounds.get("max"), "outside": outside}
 
     return {"rows_requested": int(rows_requested), "rows_generated": n,
             "categorical": categorical, "numeric": numeric,
@@ -138,17 +143,10 @@ def observed_support(real: pd.DataFrame, synth: pd.DataFrame, conditions: dict) 
     """``scenario_support`` measured on the tables themselves, exactly (no bins): real rows
     inside every range whose conditioned level combination the synthetic rows use, and the
     share of synthetic rows in combinations no in-range real row has."""
-    columns = [c for c in (conditions.get("categorical") or {})]
+    columns = list(conditions.get("categorical") or {})
     inside = np.ones(len(real), dtype=bool)
     for col, bounds in (conditions.get("numeric") or {}).items():
-        x = pd.to_numeric(_column(real, col), errors="coerce").to_numpy(dtype="float64",
-                                                                        na_value=np.nan)
-        ok = ~np.isnan(x)
-        if bounds.get("min") is not None:
-            ok &= x >= bounds["min"]
-        if bounds.get("max") is not None:
-            ok &= x <= bounds["max"]
-        inside &= ok
+        inside &= _in_range(real, col, bounds)
 
     def combos(frame: pd.DataFrame) -> pd.Series:
         if not columns:
