@@ -100,13 +100,14 @@ class Synthesizer:
         n = _row_count(n)
         seed = rng.resolve_seed(seed)
         scenario = parse_conditions(model.schema_, conditions,
-                                    self.cleaning_summary_.get("dropped_columns"))
+                                    self._dropped_columns())
         if scenario.is_empty:
             return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows))
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)
         return Generation(n, draw.rows_generated, seed, scenario=scenario.to_dict(),
                           upweight_needed=draw.upweight_needed,
-                          scenario_support=scenario_support(self.seed_sketch_, draw.solution),
+                          scenario_support=scenario_support(getattr(self, "seed_sketch_", None),
+                                                             draw.solution),
                           frames=conditional.iter_decode(model, draw, seed, chunk_rows))
 
     def scenario_support(self, n: int, conditions: dict | None, *, seed: int = 0) -> dict | None:
@@ -114,12 +115,16 @@ class Synthesizer:
         scenario or a model saved without a seed sketch."""
         model = self._fitted()
         scenario = parse_conditions(model.schema_, conditions,
-                                    self.cleaning_summary_.get("dropped_columns"))
+                                    self._dropped_columns())
         if scenario.is_empty:
             return None
         solution = conditional.solve_scenario(model, _row_count(n), scenario, self.max_upweight,
                                               seed)
-        return scenario_support(self.seed_sketch_, solution)
+        return scenario_support(getattr(self, "seed_sketch_", None), solution)
+
+    def _dropped_columns(self) -> list:
+        # a model attached by hand (model_ only) has no cleaning summary
+        return getattr(self, "cleaning_summary_", {}).get("dropped_columns") or []
 
     def write(self, path, n: int, *, fmt: str = "parquet", seed: int | None = None,
               conditions: dict | None = None, on_chunk=None) -> Generation:
@@ -138,7 +143,7 @@ class Synthesizer:
         model = self._fitted()
         extra = {"cleaning_summary": self.cleaning_summary_,
                  "cleaning_decisions": self.cleaning_decisions_,
-                 "seed_sketch": self.seed_sketch_,
+                 "seed_sketch": getattr(self, "seed_sketch_", None),
                  "params": {"auto_clean": bool(self.auto_clean),
                             "max_parents": self.max_parents,
                             "max_upweight": float(self.max_upweight)}}
