@@ -106,3 +106,73 @@ def test_a_column_never_in_the_seed_is_still_unknown(dropped_synth):
     with pytest.raises(SimioError) as info:
         dropped_synth.generate(10, seed=1, conditions={"numeric": {"nope": {"min": 1, "max": 2}}})
     assert info.value.code == "simio_unknown_condition_column"
+
+
+# --- bounded cost inside the cap; convergence never reported as infeasibility --------------
+
+def test_three_twenty_level_columns_generate_exactly_in_bounded_memory():
+    gen = np.random.default_rng(5)
+    n = 6000
+    a = gen.integers(0, 20, n)
+    b = (a + gen.integers(0, 6, n)) % 20
+    c = (b + gen.integers(0, 6, n)) % 20
+    synth = Synthesizer().fit(pd.DataFrame({"a": [f"a{i:02d}" for i in a],
+                                            "b": [f"b{i:02d}" for i in b],
+                                            "c": [f"c{i:02d}" for i in c]}))
+    conditions = {"categorical": {"a": {"a00": 0.3, "a19": 0.2}, "b": {"b05": 0.25},
+                                  "c": {"c10": 0.3, "c11": 0.1}}}
+    tracemalloc.start()
+    try:
+        generation = synth.generate(3000, seed=11, conditions=conditions)
+        frame = generation.to_frame()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 256 * 1024 * 1024            # the dense (2 x 8000)^2 program was ~2 GB
+    rows = generation.rows_generated
+    assert 0 < rows <= 3000
+    for column, shares in conditions["categorical"].items():
+        counts = frame[column].value_counts()
+        for level, share in shares.items():
+            assert abs(counts.get(level, 0) - share * rows) < 1, (column, level)
+
+
+def test_allocation_beyond_the_exact_program_bound_keeps_the_moves_table():
+    """Past MAX_EXACT_CELLS the integer program is not tried: bounded time and memory, and
+    the unit moves' table (margins exact whenever the moves get through)."""
+    gen = np.random.default_rng(1)
+    q = gen.dirichlet(np.ones(21 ** 3)).reshape(21, 21, 21)
+    q[q < np.quantile(q, 0.3)] = 0.0
+    q /= q.sum()
+    margins = [q.sum(axis=tuple(i for i in range(3) if i != a)) for a in range(3)]
+    assert np.count_nonzero(q) > conditional.MAX_EXACT_CELLS
+    tracemalloc.start()
+    try:
+        counts = conditional.allocate_counts(q, margins, 5000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024
+    assert counts.sum() == 5000 and (counts[q == 0] == 0).all()
+    for axis, margin in enumerate(margins):
+        got = counts.sum(axis=tuple(i for i in range(3) if i != axis))
+        assert np.abs(got - conditional.largest_remainder(margin, 5000)).max() <= 2
+
+
+def test_identical_indicator_columns_are_feasible_end_to_end():
+    """Two copies of one indicator, the same 0.5 target on both: ready, exact, never the
+    false simio_infeasible_scenario the stalled iterative solver gave."""
+    gen = np.random.default_rng(8)
+    n = 4000
+    flag = np.where(gen.random(n) < 0.24, "yes", "no")
+    synth = Synthesizer().fit(pd.DataFrame({"flag_a": flag, "flag_b": flag.copy(),
+                                            "x": gen.normal(0, 1, n).round(3)}))
+    assert {"flag_a", "flag_b"} <= set(synth.schema_.names)
+    conditions = {"categorical": {"flag_a": {"yes": 0.5}, "flag_b": {"yes": 0.5}}}
+    for rows in (1, 999, 20_000):
+        generation = synth.generate(rows, seed=3, conditions=conditions)
+        frame = generation.to_frame()
+        assert generation.status == "ready" and len(frame) == rows
+        for column in ("flag_a", "flag_b"):
+            assert (frame[column] == "yes").sum() == conditional.largest_remainder(
+                np.array([0.5, 0.5]), rows)[list(synth.schema_[column].levels).index("yes")]
