@@ -113,6 +113,7 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
     from collections import Counter
 
+    from engine.quality.conditioning import support_warning
     from engine.synthesizer import Synthesizer
 
     if OWN_PROCESS:
@@ -155,6 +156,13 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
         shares = ", ".join(f"{level} {counter[level] / max(generation.rows_generated, 1):.4f}"
                            f" (target {targets[level]:g})" for level in targets)
         click.echo(f"achieved {name}: {shares}")
+    support = generation.scenario_support
+    if support is not None:              # docs/conditioning.md, "Scenario support"
+        click.echo(f"scenario support: {support['seed_rows_in_scenario']} seed rows in the "
+                   f"scenario, extrapolated share {support['extrapolated_share']:.4f}")
+        warning = support_warning(support)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {output} ({fmt})")
 
 

@@ -173,6 +173,18 @@ _SPECS = [
     ErrorSpec("simio_tls_trust_failed", 500, "A trust-store command failed",
               "A system command run by `--apply` or `--remove` exited with an error.",
               "Read that command's output above, fix its cause and run the command again."),
+    ErrorSpec("simio_too_many_condition_cells", 400, "Too many conditioned level combinations",
+              "The categorical columns in `conditions` have more level combinations together "
+              "(the product of their level counts, a missing state counting as a level) than "
+              "one scenario may condition on jointly.",
+              "Condition on fewer categorical columns, or on columns with fewer levels; the "
+              "detail gives the count and the limit."),
+    ErrorSpec("simio_condition_column_dropped", 400, "Condition column was dropped by cleaning",
+              "A column named in `conditions` was in the seed file but cleaning dropped it "
+              "(an identifier, a constant, a redundant copy of another column...), so the "
+              "model never learned it.",
+              "Remove the column from `conditions`, or upload the seed again with "
+              "`auto_clean: false` if the drop reason given in the detail does not apply."),
 ]
 
 _SPECS += [

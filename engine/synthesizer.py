@@ -2,7 +2,8 @@
 
 read -> clean -> fit -> sample (optionally under a scenario) -> write, with scikit-learn
 conventions: ``__init__`` stores parameters, ``fit`` returns ``self`` and sets ``schema_``,
-``cleaning_summary_``, ``cleaning_decisions_`` and ``model_``.
+``cleaning_summary_``, ``cleaning_decisions_``, ``seed_sketch_`` (scenario support) and
+``model_``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.model import structure
 from engine.model.network import BayesianNetworkModel
 from engine.model.persistence import load_model, save_model
 from engine.progress import ProgressCallback, no_progress
+from engine.quality.conditioning import scenario_support, seed_sketch
 from engine.sampling import conditional, forward
 from engine.sampling.conditions import parse_conditions
 
@@ -39,6 +41,9 @@ class Generation:
     seed: int
     scenario: dict = field(default_factory=dict)
     upweight_needed: float = 1.0
+    # {"seed_rows_in_scenario", "extrapolated_share"} for a conditioned generation whose
+    # model carries a seed sketch (docs/conditioning.md, "Scenario support"); else None.
+    scenario_support: dict | None = None
     frames: Iterator[pd.DataFrame] | None = None
 
     @property
@@ -88,6 +93,7 @@ class Synthesizer:
         self.schema_ = result.schema
         self.cleaning_summary_ = result.summary
         self.cleaning_decisions_ = result.decisions
+        self.seed_sketch_ = seed_sketch(self.model_, result.frame)
         return self
 
     # -- sampling -------------------------------------------------------------------
@@ -103,13 +109,32 @@ class Synthesizer:
         model = self._fitted()
         n = _row_count(n)
         seed = rng.resolve_seed(seed)
-        scenario = parse_conditions(model.schema_, conditions)
+        scenario = parse_conditions(model.schema_, conditions,
+                                    self._dropped_columns())
         if scenario.is_empty:
             return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows))
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)
         return Generation(n, draw.rows_generated, seed, scenario=scenario.to_dict(),
                           upweight_needed=draw.upweight_needed,
+                          scenario_support=scenario_support(getattr(self, "seed_sketch_", None),
+                                                             draw.solution),
                           frames=conditional.iter_decode(model, draw, seed, chunk_rows))
+
+    def scenario_support(self, n: int, conditions: dict | None, *, seed: int = 0) -> dict | None:
+        """The support of a scenario without drawing rows (only the solve runs); None for no
+        scenario or a model saved without a seed sketch."""
+        model = self._fitted()
+        scenario = parse_conditions(model.schema_, conditions,
+                                    self._dropped_columns())
+        if scenario.is_empty:
+            return None
+        solution = conditional.solve_scenario(model, _row_count(n), scenario, self.max_upweight,
+                                              seed)
+        return scenario_support(getattr(self, "seed_sketch_", None), solution)
+
+    def _dropped_columns(self) -> list:
+        # a model attached by hand (model_ only) has no cleaning summary
+        return getattr(self, "cleaning_summary_", {}).get("dropped_columns") or []
 
     def write(self, path, n: int, *, fmt: str = "parquet", seed: int | None = None,
               conditions: dict | None = None, on_chunk=None) -> Generation:
@@ -128,6 +153,7 @@ class Synthesizer:
         model = self._fitted()
         extra = {"cleaning_summary": self.cleaning_summary_,
                  "cleaning_decisions": self.cleaning_decisions_,
+                 "seed_sketch": getattr(self, "seed_sketch_", None),
                  "params": {"auto_clean": bool(self.auto_clean),
                             "max_parents": self.max_parents,
                             "max_upweight": float(self.max_upweight)}}
@@ -143,6 +169,7 @@ class Synthesizer:
         synth.schema_ = model.schema_
         synth.cleaning_summary_ = extra.get("cleaning_summary", {})
         synth.cleaning_decisions_ = extra.get("cleaning_decisions", [])
+        synth.seed_sketch_ = extra.get("seed_sketch")
         return synth
 
     def _fitted(self) -> BayesianNetworkModel:

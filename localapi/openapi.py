@@ -297,6 +297,40 @@ def _merge_missing(target: dict, extra: dict) -> None:
             _merge_missing(target[key], value)
 
 
+# --- scenario_support (docs/conditioning.md): an optional field of generation responses ---
+SCENARIO_SUPPORT_SCHEMA = {
+    "type": "object",
+    "description": (
+        "Present on a conditioned generation (when the dataset's model carries a seed "
+        "sketch): how much of the scenario the seed itself shows. seed_rows_in_scenario "
+        "counts the seed rows whose conditioned levels have a positive target share and "
+        "whose values fall in the model's bins that the numeric ranges touch (bin "
+        "resolution: it never undercounts). extrapolated_share is the share of the "
+        "scenario's rows in level combinations with no such seed row, i.e. drawn from the "
+        "model's extrapolation alone. 0 seed rows, or a large extrapolated share, means the "
+        "answer is the model's guess, not something the seed shows."),
+    "required": ["seed_rows_in_scenario", "extrapolated_share"],
+    "properties": {"seed_rows_in_scenario": {"type": "integer", "minimum": 0},
+                   "extrapolated_share": {"type": "number", "minimum": 0, "maximum": 1}},
+    "example": {"seed_rows_in_scenario": 0, "extrapolated_share": 1.0},
+}
+# (the contract's 207 has no schema of its own: "Body shape matches 200")
+_SCENARIO_SUPPORT_RESPONSES = {("/v1/datasets/{dataset_id}/generations", "post"): ("200",),
+                               ("/v1/generations/{generation_id}", "get"): ("200",)}
+
+
+def _add_scenario_support(doc: dict) -> None:
+    for (path, method), statuses in _SCENARIO_SUPPORT_RESPONSES.items():
+        responses = doc.get("paths", {}).get(path, {}).get(method, {}).get("responses", {})
+        for status in statuses:
+            schema = (responses.get(status, {}).get("content", {})
+                      .get("application/json", {}).get("schema"))
+            if isinstance(schema, dict):
+                schema.setdefault("properties", {}).setdefault(
+                    "scenario_support", copy.deepcopy(SCENARIO_SUPPORT_SCHEMA))
+# --- end scenario_support -------------------------------------------------------------
+
+
 @lru_cache(maxsize=1)
 def _base_text() -> str:
     """The seed plus every server-independent addition, serialized once."""
@@ -307,6 +341,7 @@ def _base_text() -> str:
             operation.setdefault("tags", [LOCAL_TAG])
             operation.setdefault("security", [])
             _merge_missing(operation, extra)
+    _add_scenario_support(doc)
     paths = doc.setdefault("paths", {})
     for path, operations in _local_operations().items():
         for method, operation in operations.items():

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import SimioError
-from engine.quality.conditioning import conditioning_report
+from engine.quality.conditioning import conditioning_report, observed_support, support_warning
 from engine.quality.metrics import _floats, infer_kind, quality_report
 from engine.quality.privacy import exact_copy_rate
 
@@ -80,6 +80,8 @@ def build_report(real: pd.DataFrame, synthetic: pd.DataFrame, *, scenario: dict 
     copies = exact_copy_rate(real[shared], synthetic[shared]) if len(real) else float("nan")
     cond = (conditioning_report(synthetic, conditions, rows_requested)
             if conditions is not None else None)
+    if cond is not None:                 # scenario support (issue 13)
+        cond["support"] = observed_support(real, synthetic, conditions)
 
     with _RENDER_LOCK:
         import matplotlib
@@ -480,6 +482,8 @@ def _scenario_section(cond: dict, share_figs: list) -> str:
               f'{cond["rows_generated"]:,}. Shares are over the rows generated. Differences '
               "between real and synthetic on the conditioned columns below are the scenario "
               "at work, not infidelity.</p>")]
+    if cond.get("support") is not None:
+        parts.append(_support_paragraph(cond["support"]))
     figs = dict(share_figs)
     for col, levels in cond["categorical"].items():
         rows = [[_esc(lv), _fmt(v["target_share"], 4), _fmt(v["achieved_share"], 4),
@@ -498,6 +502,17 @@ def _scenario_section(cond: dict, share_figs: list) -> str:
         parts.append(_table(["column", "min", "max", "rows outside", "share outside"], rows))
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _support_paragraph(support: dict) -> str:
+    """Scenario support (docs/conditioning.md): how much of the scenario the seed shows."""
+    warning = support_warning(support)
+    text = (f'<p class="support">Scenario support: {support["seed_rows_in_scenario"]:,} real '
+            f'rows lie inside the scenario; {_pct(support["extrapolated_share"])} of the '
+            "generated rows are in level combinations no real row shows inside the ranges.")
+    if warning:
+        text += f' <span class="poor">Warning: {_esc(warning)}</span>'
+    return text + "</p>"
 
 
 def _column_caption(col, kind, score, real, synth) -> str:

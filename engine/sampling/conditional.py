@@ -30,7 +30,7 @@ import pandas as pd
 from engine import rng
 from engine.errors import SimioError
 from engine.sampling import inference, raking
-from engine.sampling.conditions import Scenario, share_vector
+from engine.sampling.conditions import Scenario, check_cell_count, share_vector
 from engine.sampling.forward import STREAM_VALUES, decode, draw_states, n_numeric
 
 # Default bound on how far a joint cell of the conditioned columns may be up-weighted
@@ -41,11 +41,25 @@ DEFAULT_MAX_UPWEIGHT = 20.0
 # relative standard error near 2%.
 POOL_ROWS = 4 * rng.BLOCK_ROWS
 # Candidates drawn per row to fill a cell (the candidate budget is OVERSAMPLE x rows).
-OVERSAMPLE = 2
+# Drawing candidates is most of the cost beyond the solve at large row counts; 1.25 keeps
+# a quarter more candidates than rows to resample from (the ESS cap below still refuses
+# cells whose weights are too uneven) at 1.25x the forward-sampling work instead of 2x.
+OVERSAMPLE = 1.25
 MIN_CANDIDATES = 256
 # A cell's rows may reuse its candidates' discrete patterns at most this many times over
 # (measured by effective sample size); past that the cell is too thin to fill honestly.
 MAX_REUSE = 10.0
+
+# The exact integer allocation (when single-row moves get stuck behind structural zeros)
+# is an integer program; it is tried only up to this many cells with mass and this many
+# branch-and-bound nodes, else the moves' table (margins within a row or two) is kept.
+MAX_EXACT_CELLS = 2_000
+EXACT_NODE_LIMIT = 2_000
+# Convergence of the calibration: every margin within this many rows of its target.
+ROW_ERROR = 1e-3
+# How far above the smallest feasible bound a partial scenario is calibrated (relative):
+# at the bound itself the feasible set can be a single table the dual never reaches.
+EDGE_SLACK = 1e-7
 
 STREAM_POOL = 2
 STREAM_CELL = 3
@@ -61,22 +75,42 @@ class ConditionalDraw:
     rows_generated: int
     upweight_needed: float               # largest q/q0 ratio the raked scenario uses
     max_upweight: float
+    solution: "ScenarioSolution | None" = None
 
     @property
     def status(self) -> str:
         return "ready" if self.rows_generated == self.rows_requested else "partial"
 
 
-def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
-                     max_upweight: float = DEFAULT_MAX_UPWEIGHT) -> ConditionalDraw:
+@dataclass
+class ScenarioSolution:
+    """The solved scenario before any row is drawn: the range evidence, the model's joint
+    ``q0`` of the conditioned columns, their targets, the calibrated joint ``q`` and the
+    row count the feasibility cap allows."""
+
+    lam: dict
+    bin_bounds: dict
+    cond_nodes: list
+    dims: tuple
+    q0: np.ndarray
+    margins: list
+    q: np.ndarray
+    rows: int
+    min_upweight: float                  # smallest bound under which the targets hold
+    upweight_needed: float               # largest q/q0 the calibrated table uses
+    pool: "_Pool"                        # drawn only if q0 or a cell needed it
+
+
+def solve_scenario(model, row_count: int, scenario: Scenario, max_upweight: float,
+                   seed: int = 0) -> ScenarioSolution:
+    """Steps 1-3: ranges as evidence, q0, targets, one feasibility LP, one calibration."""
     if not max_upweight >= 1.0:
         raise ValueError("max_upweight must be at least 1")
     index = {enc.name: j for j, enc in enumerate(model.encodings_)}
-    d = len(model.encodings_)
-    lam, bin_bounds = _range_evidence(model, scenario, index)
     cond_nodes = [index[name] for name in scenario.categorical]
     dims = tuple(model.encodings_[j].n_states for j in cond_nodes)
-
+    check_cell_count(scenario.categorical, dims)        # before anything is allocated
+    lam, bin_bounds = _range_evidence(model, scenario, index)
     pool = _Pool(model, lam, seed, cond_nodes, dims)
     exact = inference.joint(model, lam, cond_nodes)
     if exact is None:                   # elimination too large: estimate q0 from the pool
@@ -88,20 +122,46 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
                          "No row can satisfy the numeric ranges under the trained model; "
                          "widen the ranges.")
     q0 = (np.asarray(exact, dtype=np.float64) / total).reshape(dims)
-
     margins = [_target_margin(model, scenario, name, j, q0, axis)
                for axis, (name, j) in enumerate(zip(scenario.categorical, cond_nodes))]
-    try:
-        bound, q = raking.smallest_feasible_upweight(q0, margins, max_upweight)
-    except ValueError:
+    needed = raking.min_upweight(q0, margins)
+    if not np.isfinite(needed):
         raise SimioError("simio_infeasible_scenario",
                          "The target shares of columns " + ", ".join(scenario.categorical)
                          + " cannot all hold at once under the trained model (the model gives "
                          "some required level combinations zero probability inside the "
-                         "ranges). Relax one column's shares or the ranges.") from None
+                         "ranges). Relax one column's shares or the ranges.")
+    # Within the cap the request is served whole; beyond it, it shrinks to cap / bound of
+    # the rows (the same shares, every cell within cap x the model's rows). The bound is
+    # taken a hair above the LP's optimum so the calibration has room to converge.
+    bound = max(max_upweight, needed * (1 + EDGE_SLACK))
     rows = row_count if bound <= max_upweight else int(row_count * max_upweight / bound)
+    if rows == 0:
+        raise _no_row()
+    q, ok = raking.rake(q0, margins, bound, tolerance=ROW_ERROR / max(rows, 1))
+    if not ok:                          # the LP says feasible: never report otherwise
+        bound = max(max_upweight, needed * (1 + 1e3 * EDGE_SLACK))
+        rows = row_count if bound <= max_upweight else int(row_count * max_upweight / bound)
+        q, ok = raking.rake(q0, margins, bound, tolerance=ROW_ERROR / max(rows, 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         used = float(np.max(np.where(q0 > 0, q / q0, 0.0), initial=1.0))
+    return ScenarioSolution(lam=lam, bin_bounds=bin_bounds, cond_nodes=cond_nodes, dims=dims,
+                            q0=q0, margins=margins, q=q, rows=rows, min_upweight=needed,
+                            upweight_needed=used, pool=pool)
+
+
+def _no_row() -> SimioError:
+    return SimioError("simio_infeasible_scenario",
+                      "The scenario is so unlikely under the trained model that not even "
+                      "one row can be generated within the feasibility caps; relax the "
+                      "shares or widen the ranges.")
+
+
+def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
+                     max_upweight: float = DEFAULT_MAX_UPWEIGHT) -> ConditionalDraw:
+    solution = solve_scenario(model, row_count, scenario, max_upweight, seed)
+    q, margins, rows, lam = solution.q, solution.margins, solution.rows, solution.lam
+    cond_nodes, dims, pool = solution.cond_nodes, solution.dims, solution.pool
 
     counts = allocate_counts(q, margins, rows)
     candidates = {}
@@ -116,10 +176,7 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
         rows = feasible
         counts = allocate_counts(q, margins, rows) if rows else np.zeros_like(counts)
     if rows == 0:
-        raise SimioError("simio_infeasible_scenario",
-                         "The scenario is so unlikely under the trained model that not even "
-                         "one row can be generated within the feasibility caps; relax the "
-                         "shares or widen the ranges.")
+        raise _no_row()
     blocks = []
     for cell in np.flatnonzero(counts.ravel()):
         need = int(counts.ravel()[cell])
@@ -131,9 +188,10 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
         blocks.append(codes[picks])
     codes = np.concatenate(blocks)
     order = rng.block_generator(seed, STREAM_ORDER, 0).permutation(codes.shape[0])
-    return ConditionalDraw(codes=codes[order], bin_bounds=bin_bounds,
+    return ConditionalDraw(codes=codes[order], bin_bounds=solution.bin_bounds,
                            rows_requested=row_count, rows_generated=codes.shape[0],
-                           upweight_needed=used, max_upweight=float(max_upweight))
+                           upweight_needed=solution.upweight_needed,
+                           max_upweight=float(max_upweight), solution=solution)
 
 
 def iter_decode(model, draw: ConditionalDraw, seed: int, chunk_rows: int):
@@ -272,7 +330,7 @@ def _cell_candidates(model, cell, need, cond_nodes, dims, lam, seed, pool):
         hard = np.zeros(model.encodings_[j].n_states)
         hard[state] = 1.0
         cell_lam[j] = hard if j not in cell_lam else cell_lam[j] * hard
-    n_candidates = max(OVERSAMPLE * need, MIN_CANDIDATES)
+    n_candidates = max(math.ceil(OVERSAMPLE * need), MIN_CANDIDATES)
     d = len(model.encodings_)
     codes, w = draw_states(model, rng.block_uniforms(seed, (STREAM_CELL, cell), 0, n_candidates, d),
                            _evidence(model, cell_lam))
@@ -333,6 +391,8 @@ def allocate_counts(q: np.ndarray, margins: list[np.ndarray], rows: int) -> np.n
         counts = _repair_axis(counts, expected, q > 0, target, axis)
     if all(np.array_equal(_margin(counts, axis), t) for axis, t in enumerate(targets)):
         return counts
+    if np.count_nonzero(q) > MAX_EXACT_CELLS:
+        return counts                  # bounded cost: the integer program grows too fast
     exact = _exact_allocation(expected, q > 0, targets)
     return counts if exact is None else exact
 
@@ -342,33 +402,41 @@ def _margin(table, axis):
 
 
 def _exact_allocation(expected, allowed, targets):
-    """min sum |n - expected| s.t. the margins equal ``targets`` and n = 0 off ``allowed``."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    """min sum |n - expected| s.t. the margins equal ``targets`` and n = 0 off ``allowed``.
 
-    cells = expected.size
-    rows, lower, upper = [], [], []
-    for axis, target in enumerate(targets):
-        index = np.moveaxis(np.arange(cells).reshape(expected.shape), axis, 0)
-        for level, count in enumerate(target):
-            row = np.zeros(2 * cells)
-            row[index[level].ravel()] = 1.0
-            rows.append(row)
-            lower.append(count)
-            upper.append(count)
+    Sparse: one integer count and one deviation per allowed cell, one equality per
+    (column, level), so memory grows with the cells that carry mass, not their square.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+    cells = np.flatnonzero(allowed.ravel())
+    n, k = cells.size, expected.ndim
+    states = np.unravel_index(cells, expected.shape)
+    offsets = np.concatenate([[0], np.cumsum(expected.shape)]).astype(np.int64)
+    level_rows = np.concatenate([offsets[a] + states[a] for a in range(k)])
+    margins = csr_matrix((np.ones(n * k), (level_rows, np.tile(np.arange(n), k))),
+                         shape=(int(offsets[-1]), n))
+    counts = np.concatenate([np.asarray(t, dtype=np.float64) for t in targets])
+    eye = identity(n, format="csr")
     # d >= n - e and d >= e - n turn the absolute deviation into linear constraints
-    eye = np.eye(cells)
-    deviation = np.hstack([np.vstack([eye, -eye]), -np.vstack([eye, eye])])
-    e = expected.ravel()
-    constraints = [LinearConstraint(np.array(rows), lower, upper),
+    deviation = vstack([hstack([eye, -eye]), hstack([-eye, -eye])]).tocsr()
+    e = expected.ravel()[cells]
+    zero = csr_matrix((margins.shape[0], n))
+    constraints = [LinearConstraint(hstack([margins, zero]).tocsr(), counts, counts),
                    LinearConstraint(deviation, -np.inf, np.concatenate([e, -e]))]
-    n_upper = np.where(allowed.ravel(), np.inf, 0.0)
-    result = milp(c=np.concatenate([np.zeros(cells), np.ones(cells)]),
-                  constraints=constraints,
-                  integrality=np.concatenate([np.ones(cells), np.zeros(cells)]),
-                  bounds=Bounds(np.zeros(2 * cells), np.concatenate([n_upper, np.full(cells, np.inf)])))
-    if not result.success:
+    result = milp(c=np.concatenate([np.zeros(n), np.ones(n)]), constraints=constraints,
+                  integrality=np.concatenate([np.ones(n), np.zeros(n)]),
+                  bounds=Bounds(np.zeros(2 * n), np.full(2 * n, np.inf)),
+                  options={"node_limit": EXACT_NODE_LIMIT})   # a count, not a clock: deterministic
+    if result.x is None:
         return None
-    return np.rint(result.x[:cells]).astype(np.int64).reshape(expected.shape)
+    found = np.rint(result.x[:n])
+    if not np.array_equal(margins @ found, counts):
+        return None
+    out = np.zeros(expected.size, dtype=np.int64)
+    out[cells] = found.astype(np.int64)
+    return out.reshape(expected.shape)
 
 
 def _repair_axis(counts, expected, allowed, target, axis):

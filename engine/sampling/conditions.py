@@ -2,7 +2,10 @@
 
 ``conditions = {"categorical": {column: {level: share}}, "numeric": {column: {"min": a,
 "max": b}}}``. Every problem is a ``SimioError`` whose detail names the column or level and
-points to the schema. Numeric bounds outside the schema's min/max are clamped to it.
+points to the schema. Numeric bounds outside the schema's min/max are clamped to it. A
+column cleaning dropped is named as dropped, with the cleaning summary's reason; a set of
+categorical columns whose joint table exceeds ``MAX_CONDITION_CELLS`` is refused here,
+from the schema alone, before any model is loaded or any table allocated.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ SCHEMA_HINT = ("Call GET /v1/datasets/{dataset_id}/schema (or `simio schema MODE
                "the returned column names and levels.")
 # Shares may overshoot 1 by float noise (0.1 + 0.2 + 0.7 = 1.0000000000000002).
 SHARE_SUM_TOLERANCE = 1e-9
+# Largest joint table of the conditioned categorical columns (the product of their state
+# counts, a missing state counting as one). Three 20-level columns with missing values
+# (21^3 = 9,261) fit. The solve and the allocation work on the cells with mass, but q0 is
+# computed on the whole table, so this bounds what one request can make the engine hold.
+MAX_CONDITION_CELLS = 20_000
 
 
 @dataclass
@@ -38,7 +46,10 @@ class Scenario:
                 "numeric": {c: {"min": lo, "max": hi} for c, (lo, hi) in self.numeric.items()}}
 
 
-def parse_conditions(schema: Schema, conditions) -> Scenario:
+def parse_conditions(schema: Schema, conditions, dropped: list[dict] | None = None
+                     ) -> Scenario:
+    """Validate ``conditions`` against ``schema``; ``dropped`` is the cleaning summary's
+    ``dropped_columns`` (``[{"name", "reason"}]``), used to explain unknown columns."""
     if conditions is None:
         return Scenario()
     if not isinstance(conditions, dict):
@@ -57,15 +68,53 @@ def parse_conditions(schema: Schema, conditions) -> Scenario:
     scenario = Scenario()
     order = {name: i for i, name in enumerate(schema.names)}
     for name in sorted(categorical, key=lambda c: order.get(c, -1)):
-        column = _column(schema, name, "categorical")
+        column = _column(schema, name, "categorical", dropped)
         scenario.categorical[name] = _shares(column, categorical[name])
     for name in sorted(numeric, key=lambda c: order.get(c, -1)):
-        column = _column(schema, name, "numeric")
+        column = _column(schema, name, "numeric", dropped)
         scenario.numeric[name] = _range(column, numeric[name])
+    check_cell_count(scenario.categorical,
+                     [len(schema[c].levels or []) + (schema[c].missing_rate > 0)
+                      for c in scenario.categorical])
     return scenario
 
 
-def _column(schema: Schema, name, part: str):
+def check_cell_count(categorical, dims) -> None:
+    """``simio_too_many_condition_cells`` when the conditioned columns' joint table would
+    exceed ``MAX_CONDITION_CELLS`` (from the state counts alone, in Python integers)."""
+    cells = math.prod(int(k) for k in dims)
+    if cells > MAX_CONDITION_CELLS:
+        sizes = " x ".join(f"{name} ({int(k)})" for name, k in zip(categorical, dims))
+        raise SimioError("simio_too_many_condition_cells",
+                         f"Conditioning on {sizes} makes {cells:,} level combinations; at most "
+                         f"{MAX_CONDITION_CELLS:,} can be conditioned jointly. Condition on "
+                         f"fewer categorical columns, or on columns with fewer levels (drop "
+                         f"one from conditions.categorical).",
+                         cells=cells, max_cells=MAX_CONDITION_CELLS)
+
+
+def _dropped_reason(name, dropped) -> str | None:
+    """The cleaning summary's reason if ``name`` is a dropped column (by its header or by
+    the identifier-safe name cleaning would have given it)."""
+    from engine.cleaning.column_names import safe_name
+
+    for entry in dropped or ():
+        header = str(entry.get("name", ""))
+        if name in (header, safe_name(header)):
+            return str(entry.get("reason", "dropped"))
+    return None
+
+
+def _column(schema: Schema, name, part: str, dropped=None):
+    reason = _dropped_reason(name, dropped) if isinstance(name, str) and name not in schema \
+        else None
+    if reason is not None:
+        raise SimioError("simio_condition_column_dropped",
+                         f"Condition column {name!r} in conditions.{part} was dropped by "
+                         f"cleaning ({reason}), so the model never learned it. Remove it "
+                         f"from conditions.{part}, or upload the seed again with "
+                         f"auto_clean: false if that reason does not apply.",
+                         column=name, reason=reason)
     if not isinstance(name, str) or name not in schema:
         raise SimioError("simio_unknown_condition_column",
                          f"Condition column {name!r} in conditions.{part} is not in the cleaned "

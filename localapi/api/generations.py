@@ -3,6 +3,8 @@ download."""
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, current_app, g, request, send_file
 
 from engine import rng
@@ -57,7 +59,8 @@ def create_generation(dataset_id):
     wait = int_field(body.get("wait_seconds"), "wait_seconds", minimum=0,
                      maximum=cfg.max_wait_seconds, default=0)
     key = idempotency_key(body.get("idempotency_key"))
-    parse_conditions(dataset_schema(dataset), body.get("conditions"))   # 400s before any work is accepted
+    dropped = json.loads(dataset["cleaning_summary"] or "{}").get("dropped_columns")
+    parse_conditions(dataset_schema(dataset), body.get("conditions"), dropped)   # 400s before any work is accepted
     payload = {k: v for k, v in body.items() if k not in ("wait_seconds", "idempotency_key")}
     return idempotent(key, f"POST /v1/datasets/{dataset_id}/generations", payload,
                       lambda: _generate(dataset, rows, fmt, seed, body, wait))
@@ -83,7 +86,8 @@ def _generate(dataset, rows, fmt, seed, body, wait):
         raise SimioError(job["error_code"], job["error_message"])
     if job["status"] == "completed":
         gen = records.generation(db, generation_id)
-        return (207 if gen["status"] == "partial" else 200), summary_body(gen)
+        body = with_scenario_support(summary_body(gen), gen)
+        return (207 if gen["status"] == "partial" else 200), body
     return 202, {"generation_id": generation_id, "dataset_id": dataset["dataset_id"],
                  "status": "processing", "request_id": request_id(), "job_id": job_id}
 
@@ -94,6 +98,24 @@ def summary_body(gen) -> dict:
             "output_format": gen["output_format"], "rows_requested": gen["rows_requested"],
             "rows_generated": gen["rows_generated"], "created_at": iso(gen["created_at"]),
             "expires_at": iso(gen["expires_at"])}
+
+
+def with_scenario_support(body: dict, gen) -> dict:
+    """Add the optional ``scenario_support`` of a conditioned generation (docs/
+    conditioning.md). Recomputed from the dataset's cached model (the solve only, no rows:
+    milliseconds) rather than stored, so no schema change; left out when the model is gone
+    or was saved without a seed sketch."""
+    conditions = json.loads(gen["request_json"] or "{}").get("conditions")
+    if not conditions or gen["status"] not in ("ready", "partial"):
+        return body
+    try:
+        synth = pipelines.load_synthesizer(current_app, gen["dataset_id"])
+        support = synth.scenario_support(gen["rows_requested"], conditions, seed=gen["seed"])
+    except (OSError, SimioError):
+        return body
+    if support is not None:
+        body["scenario_support"] = support
+    return body
 
 
 def visible_generation(generation_id):
@@ -113,7 +135,7 @@ def visible_generation(generation_id):
 @require_auth
 def get_generation(generation_id):
     gen = visible_generation(generation_id)
-    body = summary_body(gen)
+    body = with_scenario_support(summary_body(gen), gen)
     if gen["status"] in ("ready", "partial"):
         expires = int(now()) + current_app.config["SIMIO"].download_url_ttl_seconds
         body["artifact_url"] = (f"/v1/generations/{generation_id}/download?expires={expires}"

@@ -36,7 +36,8 @@ def test_fit_returns_self_and_sets_fitted_attributes():
     assert vars(synthesizer) == {"auto_clean": True, "max_parents": 2, "max_upweight": 20.0}
     assert synthesizer.fit(fixtures.quickstart()) is synthesizer
     added = set(vars(synthesizer)) - {"auto_clean", "max_parents", "max_upweight"}
-    assert added == {"model_", "schema_", "cleaning_summary_", "cleaning_decisions_"}
+    assert added == {"model_", "schema_", "cleaning_summary_", "cleaning_decisions_",
+                     "seed_sketch_"}
     assert synthesizer.model_.max_parents == 2
 
 

@@ -50,7 +50,7 @@ def set_quota(app, tenant_id, rows):
 def test_contract_scenario_gives_exact_counts(world, scenario_generation):
     response = scenario_generation
     body = response.get_json()
-    assert set(body) == SUMMARY_KEYS, body
+    assert set(body) == SUMMARY_KEYS | {"scenario_support"}, body    # optional (issue 13)
     assert body["status"] == "ready" and body["output_format"] == "parquet"
     assert body["rows_requested"] == body["rows_generated"] == 5000
     assert body["dataset_id"] == world.dataset_id
@@ -60,7 +60,8 @@ def test_contract_scenario_gives_exact_counts(world, scenario_generation):
     got = world.client.get(f"/v1/generations/{body['generation_id']}", headers=world.a.headers)
     meta = got.get_json()
     assert got.status_code == 200
-    assert set(meta) == SUMMARY_KEYS | {"artifact_url", "artifact_encryption"}
+    assert set(meta) == SUMMARY_KEYS | {"artifact_url", "artifact_encryption",
+                                        "scenario_support"}
     assert meta["artifact_encryption"] == {"scheme": "managed"}
     assert without_request_id(meta) | {"artifact_url": None, "artifact_encryption": None} == \
         without_request_id(body) | {"artifact_url": None, "artifact_encryption": None}
@@ -193,7 +194,7 @@ def test_tight_scenario_is_207_partial(world):
                         seed=1, conditions=TIGHT_SCENARIO)
     body = response.get_json()
     assert response.status_code == 207, body
-    assert set(body) == SUMMARY_KEYS
+    assert set(body) == SUMMARY_KEYS | {"scenario_support"}      # optional (issue 13)
     assert body["status"] == "partial"
     assert body["rows_requested"] == 1000
     assert body["rows_generated"] == expected.rows_generated

@@ -1,4 +1,5 @@
-"""Bounded raking (``engine.sampling.raking``) and exact integer allocation
+"""Bounded calibration (``engine.sampling.raking``: Newton on the dual, the feasibility LP)
+and exact integer allocation
 (``largest_remainder`` / ``allocate_counts`` in ``engine.sampling.conditional``)."""
 
 import warnings
@@ -9,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine.sampling.conditional import allocate_counts, largest_remainder
-from engine.sampling.raking import TOLERANCE, rake, smallest_feasible_upweight
+from engine.sampling.raking import TOLERANCE, min_upweight, rake
 
 
 def _margins(q):
@@ -175,28 +176,65 @@ def test_structurally_impossible_margins_are_infeasible():
         assert rake(q0, [np.array([0.5, 0.5]), np.array([0.5, 0.5])])[1] is False
 
 
-def test_smallest_feasible_upweight():
+def test_min_upweight_is_the_exact_feasibility_bound():
     q0, margins = _bounded_problem()
-    # feasible at the cap: the cap itself comes back
-    bound, q = smallest_feasible_upweight(q0, margins, 40.0)
-    assert bound == 40.0
-    # not feasible at 5: the bisection finds the smallest bound that is (12.5: row 0's
-    # two cells must carry 0.5 between them from 0.02 each)
-    bound, q = smallest_feasible_upweight(q0, margins, 5.0)
-    assert bound == pytest.approx(12.5, rel=1e-3)
-    assert (q / q0).max() <= bound * (1 + 1e-6)
+    # row 0's two cells must carry 0.5 between them from 0.02 each: 12.5x, from one LP
+    bound = min_upweight(q0, margins)
+    assert bound == pytest.approx(12.5, rel=1e-9)
+    q, ok = rake(q0, margins, bound * (1 + 1e-9))
+    assert ok
+    assert (q / q0).max() <= bound * (1 + 1e-9) * (1 + 1e-12)
     for got, want in zip(_margins(q), margins):
-        np.testing.assert_allclose(got, want, atol=1e-9)
-    assert rake(q0, margins, bound)[1]
+        np.testing.assert_allclose(got, want, atol=TOLERANCE)
     assert not rake(q0, margins, bound * 0.99)[1]
 
 
-def test_smallest_feasible_upweight_raises_when_impossible():
+@pytest.mark.parametrize("shape, seed", [((3, 3), 41), ((2, 4, 3), 42), ((5, 2), 43)])
+def test_min_upweight_separates_feasible_from_infeasible_bounds(shape, seed):
+    q0, margins = _random_problem(shape, seed)
+    bound = min_upweight(q0, margins)
+    assert 1.0 <= bound < np.inf
+    assert rake(q0, margins, bound * (1 + 1e-6))[1]
+    assert not rake(q0, margins, bound * (1 - 1e-3))[1]
+
+
+def test_min_upweight_is_one_when_the_margins_already_hold():
+    q0, _ = _random_problem((3, 4), 44)
+    assert min_upweight(q0, _margins(q0)) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_min_upweight_is_infinite_when_impossible():
     q0 = np.array([[0.0, 0.5], [0.5, 0.0]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError):
-            smallest_feasible_upweight(q0, [np.array([0.7, 0.3]), np.array([0.7, 0.3])], 20.0)
+        assert min_upweight(q0, [np.array([0.7, 0.3]), np.array([0.7, 0.3])]) == np.inf
+        # a positive target on a level with no mass
+        assert min_upweight(np.array([[0.5, 0.5], [0.0, 0.0]]),
+                            [np.array([0.5, 0.5]), np.array([0.5, 0.5])]) == np.inf
+
+
+# --- convergence is judged on the target error, never a false "infeasible" ---------------------
+
+def test_identical_indicator_columns_converge():
+    """Two copies of one indicator, 0.5 on both: plain IPF reaches 1e-16, so must we."""
+    q0 = np.array([[0.757, 0.001], [0.000325, 0.24165]])
+    margins = [np.array([0.5, 0.5]), np.array([0.5, 0.5])]
+    for upper in (np.inf, 20.0):
+        q, ok = rake(q0, margins, upper)
+        assert ok
+        for got, want in zip(_margins(q), margins):
+            np.testing.assert_allclose(got, want, atol=1e-14)
+        assert (q / q0).max() <= upper
+
+
+@pytest.mark.parametrize("shape, seed", [((4, 4), 51), ((3, 3, 3), 52), ((6, 2), 53)])
+def test_bounded_rake_at_the_edge_of_feasibility(shape, seed):
+    """Just above the smallest feasible bound the feasible set is thin; still converges."""
+    q0, margins = _random_problem(shape, seed)
+    bound = min_upweight(q0, margins)
+    q, ok = rake(q0, margins, bound * (1 + 1e-6), tolerance=1e-12)
+    assert ok
+    assert (q / q0).max() <= bound * (1 + 1e-6) * (1 + 1e-12)
 
 
 def test_tiny_cells_are_not_frozen_by_an_absolute_tolerance():
