@@ -1,0 +1,114 @@
+"""Seed-file limits (issue 10, defects 1 and 3): each hostile file is refused by a cheap
+check with a catalogue code naming the limit, before pandas or openpyxl does the work."""
+
+import io
+import resource
+
+import pandas as pd
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from engine.errors import SimioError
+from engine.io import limits, read_table
+from tests.engine.io.attacks import (
+    ONE_LINE_5MB, REPEATED_NAMES_64K, far_cells_xlsx, xlsx_bomb,
+)
+
+
+def refused(source, code, filename="seed.csv"):
+    with pytest.raises(SimioError) as err:
+        read_table(source, filename=filename)
+    assert err.value.code == code, err.value.detail
+    return err.value.detail
+
+
+def test_a_header_of_repeated_names_is_refused_by_the_column_limit():
+    detail = refused(REPEATED_NAMES_64K, "simio_too_many_columns")
+    assert f"{limits.MAX_COLUMNS:,}" in detail and "32,769" in detail
+
+
+def test_a_5mb_line_without_breaks_is_refused_by_the_header_limit():
+    detail = refused(ONE_LINE_5MB, "simio_line_too_long")
+    assert f"{limits.MAX_HEADER_BYTES:,}" in detail
+
+
+def test_the_column_limit_is_inclusive():
+    n = limits.MAX_COLUMNS
+    ok = (",".join(f"c{i}" for i in range(n)) + "\n" + ",".join(["1"] * n) + "\n").encode()
+    assert read_table(ok, filename="ok.csv").frame.shape == (1, n)
+    over = (",".join(f"c{i}" for i in range(n + 1)) + "\n" + ",".join(["1"] * (n + 1))).encode()
+    refused(over, "simio_too_many_columns")
+
+
+def test_a_long_header_under_the_limit_still_reads():
+    names = [f"{'x' * 400}{i}" for i in range(300)]          # ~120 KB: past the sniffed head
+    data = (",".join(names) + "\n" + ",".join(["1"] * 300) + "\n").encode()
+    assert list(read_table(data, filename="wide.csv").frame.columns) == names
+
+
+def test_the_cell_budget_caps_rows_times_columns(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_CELLS", 100)
+    ok = b"a,b\n" + b"1,2\n" * 50
+    assert len(read_table(ok, filename="ok.csv").frame) == 50
+    detail = refused(b"a,b\n" + b"1,2\n" * 51, "simio_too_many_cells")
+    assert "100 cells" in detail
+
+
+@pytest.mark.parametrize("header", [
+    "a,a,a,b,a", "a,a.1,a,a", ",,x,", "a.1,a,a", "x,x.1,x.1,x", " a,a , a"])
+def test_duplicate_names_are_mangled_exactly_as_pandas_does(header):
+    line = header + "\n" + ",".join(["1"] * len(header.split(","))) + "\n"
+    expected = list(pd.read_csv(io.StringIO(line)).columns)
+    assert limits.unique_names(header.split(",")) == expected
+    assert list(read_table(line.encode(), filename="d.csv").frame.columns) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "a.1", "a.2", "a.1.1", "b", "", "Unnamed: 1"]),
+                min_size=1, max_size=12))
+def test_mangling_matches_pandas_on_any_header(fields):
+    assume(fields != [""])                     # a blank line is skipped, not a header
+    line = ",".join(fields) + "\n" + ",".join(["1"] * len(fields)) + "\n"
+    try:
+        expected = list(pd.read_csv(io.StringIO(line), index_col=False).columns)
+    except pd.errors.ParserError:
+        return
+    ours = limits.unique_names(fields)
+    assert ours is None or ours == expected
+    assert list(read_table(line.encode(), filename="h.csv").frame.columns) == expected
+
+
+def test_mangling_many_duplicates_stays_cheap():
+    # Count the dict operations instead of timing: linear means ~2 probes per name.
+    names = limits.unique_names(["a"] * 50_000)
+    assert len(set(names)) == 50_000 and names[:3] == ["a", "a.1", "a.2"]
+
+
+def test_a_far_cells_workbook_is_refused_by_the_column_limit():
+    detail = refused(far_cells_xlsx(), "simio_too_many_columns", filename="far.xlsx")
+    assert "16,384 columns" in detail
+
+
+def test_a_sheet_used_range_is_held_to_the_cell_budget(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_CELLS", 10)
+    frame = pd.DataFrame({"a": range(6), "b": range(6)})     # 7 rows x 2 columns = 14
+    buf = io.BytesIO()
+    frame.to_excel(buf, index=False)
+    refused(buf.getvalue(), "simio_too_many_cells", filename="big.xlsx")
+
+
+def test_a_small_xlsx_bomb_is_refused_on_its_declared_size(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_XLSX_EXPANDED_BYTES", 8 * 1024 * 1024)
+    detail = refused(xlsx_bomb(16 * 1024 * 1024), "simio_archive_too_large", "bomb.xlsx")
+    assert "8,388,608 bytes" in detail
+
+
+@pytest.mark.slow
+def test_the_issue_xlsx_bomb_is_refused_without_inflating_it():
+    bomb = xlsx_bomb(limits.MAX_XLSX_EXPANDED_BYTES + 64 * 1024 * 1024)
+    assert len(bomb) < 2 * 1024 * 1024
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    refused(bomb, "simio_archive_too_large", "bomb.xlsx")
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 64 * 1024, f"peak RSS grew by {grown_kb} KB"
