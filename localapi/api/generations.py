@@ -12,7 +12,9 @@ from engine.sampling.conditions import parse_conditions
 from localapi import cursors, pipelines
 from localapi.api.datasets import dataset_schema, touch, visible_dataset
 from localapi.auth import download_signature_ok, require_auth, sign_download
-from localapi.bodies import idempotency_key, int_field, json_object
+from localapi.bodies import (
+    condition_shape, idempotency_key, int_field, json_object, seed_field,
+)
 from localapi.clock import iso, now
 from localapi.db import get_db, transaction
 from localapi.ids import new_id, well_formed
@@ -51,12 +53,11 @@ def create_generation(dataset_id):
     fmt = body.get("output_format")
     if fmt not in FORMATS:
         raise SimioError("simio_invalid_field", f"output_format must be one of {list(FORMATS)}.")
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise SimioError("simio_invalid_field", "seed must be an integer.")
+    seed = seed_field(body.get("seed"))
     wait = int_field(body.get("wait_seconds"), "wait_seconds", minimum=0,
                      maximum=cfg.max_wait_seconds, default=0)
     key = idempotency_key(body.get("idempotency_key"))
+    condition_shape(body.get("conditions"))
     parse_conditions(dataset_schema(dataset), body.get("conditions"))   # 400s before any work is accepted
     payload = {k: v for k, v in body.items() if k not in ("wait_seconds", "idempotency_key")}
     return idempotent(key, f"POST /v1/datasets/{dataset_id}/generations", payload,
