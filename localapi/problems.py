@@ -31,9 +31,16 @@ def request_id() -> str:
     return g.request_id
 
 
+def public_url() -> str:
+    """The base of every absolute URL we answer with (configuration, not the Host header)."""
+    from flask import current_app
+
+    return current_app.config["SIMIO"].base_url()
+
+
 def problem_body(code: str, detail: str) -> dict:
     spec = CATALOGUE[code]
-    return {"type": f"{request.host_url.rstrip('/')}/errors/{code}", "title": spec.http_title,
+    return {"type": f"{public_url()}/errors/{code}", "title": spec.http_title,
             "status": spec.status, "detail": detail, "code": code, "request_id": request_id()}
 
 

@@ -3,6 +3,8 @@ download."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, current_app, g, request, send_file
 
 from engine import rng
@@ -141,6 +143,8 @@ def download(generation_id):
             generation_id, request.args.get("expires"), request.args.get("sig")):
         raise not_found()
     fmt = gen["output_format"]
+    if not Path(gen["artifact_path"]).is_file():     # swept between the check and now
+        raise not_found()
     response = send_file(gen["artifact_path"], mimetype=CONTENT_TYPES[fmt], as_attachment=True,
                          download_name=f"{generation_id}.{fmt}", conditional=False, etag=False)
     response.headers["Cache-Control"] = "no-store"   # customer data: never in a cache
@@ -179,7 +183,12 @@ def report(generation_id):
     dataset = records.dataset(get_db(), gen["dataset_id"], g.tenant_id)
     if gen["status"] not in ("ready", "partial") or dataset is None:
         raise not_found()
-    html = pipelines.generation_report(current_app, gen, dataset)
+    try:
+        html = pipelines.generation_report(current_app, gen, dataset)
+    except FileNotFoundError:       # the dataset expired and the sweeper removed its seed
+        raise SimioError("simio_dataset_not_found", "The generation's dataset has expired "
+                         "and its seed was removed, so no report can be built; upload the "
+                         "seed again.") from None
     response = current_app.response_class(html, mimetype="text/html")
     # Self-contained: inline styles and data: images only, nothing else may load.
     response.headers["Content-Security-Policy"] = (
