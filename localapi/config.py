@@ -39,6 +39,7 @@ class Config:
     workers: int = 2                         # job threads (training, generation)
     max_wait_seconds: int = 60
     max_waiters: int = 8                     # requests in a wait_seconds wait at once
+    csv_formula_guard: str = "all"           # all | non_numeric (engine.io.writers)
     public_url: str = ""                     # base of every URL we hand out; "" = bind address
     signup_per_ip: int = 30                  # POST /v1/signup per hour (localapi.ratelimit)
     signup_global: int = 300
@@ -66,6 +67,8 @@ class Config:
         if config.approval not in ("auto", "manual"):
             raise ValueError("approval must be 'auto' or 'manual'")
         config.public_url = check_public_url(config.public_url)
+        if config.csv_formula_guard not in ("all", "non_numeric"):
+            raise ValueError("csv_formula_guard must be 'all' or 'non_numeric'")
         return config
 
     def base_url(self) -> str:

@@ -401,3 +401,24 @@ def test_the_sweeper_removes_directories_without_a_row(app):
         os.utime(folder, (stale, stale))
     assert retention.sweep(app)["orphans"] == 2
     assert not any(f.exists() for f in old) and young.exists()
+
+
+def test_numeric_looking_text_can_be_kept_by_configuration(make_app):
+    app = make_app(csv_formula_guard="non_numeric")
+    client = app.test_client()
+    from tests.localapi.conftest import mint
+
+    cred = claim(client, signup(client).get_json()["request_id"])
+    headers = {"Authorization": f"Bearer {mint(client, cred['client_id'], cred['client_secret'])}"}
+    seed = pd.DataFrame({"code": ["-12", "=1+1"] * 200, "x": [float(i % 9) for i in range(400)]})
+    dataset_id = upload(client, headers, seed.to_csv(index=False).encode(),
+                        "codes.csv").get_json()["dataset_id"]
+    gen = generate(client, headers, dataset_id, row_count=300, output_format="csv")
+    _, data = artifact(client, headers, gen.get_json()["generation_id"])
+    codes = set(pd.read_csv(io.BytesIO(data), keep_default_na=False, dtype=str)["code"])
+    assert codes <= {"-12", "'=1+1"} and "'=1+1" in codes, codes
+
+
+def test_an_unknown_formula_guard_setting_is_refused(make_app):
+    with pytest.raises(ValueError, match="csv_formula_guard"):
+        make_app(csv_formula_guard="off")
