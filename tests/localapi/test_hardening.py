@@ -51,7 +51,9 @@ def test_hostile_seed_returns_at_once_and_its_job_fails_fast(app, client, tenant
     assert response.status_code == 202, response.get_json()
     assert answered < 1.0, f"the request took {answered:.2f}s"        # was 12 s to 20+ min
     job = wait_job(client, headers, response.get_json()["job_id"], timeout=30)
+    rejected = time.monotonic() - started
     assert job["status"] == "failed" and job["error"]["code"] == code, job
+    assert rejected < 10.0, f"the job took {rejected:.1f}s to refuse it"   # was 20+ min
     assert f"{limits.MAX_COLUMNS:,}" in job["error"]["message"] or \
         f"{limits.MAX_HEADER_BYTES:,}" in job["error"]["message"]
     assert not any((app.config["SIMIO"].data_path / "datasets").iterdir())
