@@ -140,6 +140,9 @@ def _rest_is_blank(fh, more: bool) -> bool:
 
 def _zip_kind(fh, head: bytes, hint: str, name: str) -> str:
     """An .xlsx is a ZIP holding ``xl/workbook.xml``; other ZIPs are not tables we read."""
+    from engine.io import limits
+
+    limits.check_zip_entries(name, limits.zip_entry_count(fh))
     try:
         fh.seek(0)
         with zipfile.ZipFile(fh) as archive:

@@ -8,6 +8,8 @@ thousandfold or place one cell in column XFD (16,384 columns of padding per row)
 - ``MAX_HEADER_BYTES`` for the header line of delimited text (a file without line breaks
   is refused after reading this much, not parsed);
 - ``MAX_CELLS`` rows x columns (for .xlsx: the used range, which is what pandas allocates);
+- ``MAX_ZIP_ENTRIES`` parts in a ZIP, read from its end record before ``zipfile`` parses
+  the central directory (sniffing runs in the upload request);
 - ``MAX_XLSX_EXPANDED_BYTES``: the sum of the workbook parts' declared uncompressed sizes.
   ``zipfile`` never yields more than a member's declared size (it stops there and checks
   the CRC), so checking the declaration bounds what is actually inflated.
@@ -25,6 +27,7 @@ MAX_COLUMNS = 2_000
 MAX_HEADER_BYTES = 1024 * 1024
 MAX_CELLS = 50_000_000
 MAX_XLSX_EXPANDED_BYTES = 512 * 1024 * 1024
+MAX_ZIP_ENTRIES = 10_000       # a workbook has dozens of parts; zipfile parses each in Python
 
 
 def check_columns(name: str, count: int) -> None:
@@ -52,6 +55,31 @@ def check_expanded(name: str, declared: int) -> None:
         raise SimioError("simio_archive_too_large",
                          f"{name} expands to {declared:,} bytes; at most "
                          f"{MAX_XLSX_EXPANDED_BYTES:,} bytes of workbook parts are accepted.")
+
+
+def check_zip_entries(name: str, entries: int | None) -> None:
+    if entries is not None and entries > MAX_ZIP_ENTRIES:
+        raise SimioError("simio_archive_too_large",
+                         f"{name} is a ZIP of {entries:,} parts; at most {MAX_ZIP_ENTRIES:,} "
+                         "are accepted.")
+
+
+def zip_entry_count(fh) -> int | None:
+    """The entry count a ZIP's end-of-central-directory record declares (ZIP64 too), from
+    its last 64 KiB; None when there is no such record (zipfile then reports damage)."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    fh.seek(max(0, size - 65_557))
+    tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    count = int.from_bytes(tail[at + 10:at + 12], "little")
+    if count == 0xFFFF:                      # ZIP64: the real count is in its own record
+        at64 = tail.rfind(b"PK\x06\x06", 0, at)
+        if at64 >= 0 and len(tail) >= at64 + 40:
+            count = int.from_bytes(tail[at64 + 32:at64 + 40], "little")
+    return count
 
 
 def unique_names(fields: list[str]) -> list[str] | None:

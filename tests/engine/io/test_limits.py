@@ -3,6 +3,7 @@ check with a catalogue code naming the limit, before pandas or openpyxl does the
 
 import io
 import resource
+import zipfile
 
 import pandas as pd
 import pytest
@@ -112,3 +113,33 @@ def test_the_issue_xlsx_bomb_is_refused_without_inflating_it():
     refused(bomb, "simio_archive_too_large", "bomb.xlsx")
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kb < 64 * 1024, f"peak RSS grew by {grown_kb} KB"
+
+
+def many_part_zip(parts: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("xl/workbook.xml", b"<workbook/>")
+        for i in range(parts - 1):
+            archive.writestr(f"p{i}", b"")
+    return buf.getvalue()
+
+
+def test_a_zip_of_too_many_parts_is_refused_before_zipfile_parses_it(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_ZIP_ENTRIES", 50)
+    detail = refused(many_part_zip(51), "simio_archive_too_large", "many.xlsx")
+    assert "51 parts" in detail and "50 are accepted" in detail
+    assert limits.zip_entry_count(io.BytesIO(many_part_zip(50))) == 50
+
+
+def test_zip64_entry_counts_are_read_from_their_own_record():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("a", b"x")
+    raw = bytearray(buf.getvalue())
+    # Rewrite as a ZIP64 end record stating 70,000 entries, as a huge archive would.
+    at = raw.rfind(b"PK\x05\x06")
+    record64 = (b"PK\x06\x06" + (44).to_bytes(8, "little") + b"\x2d\x00\x2d\x00"
+                + b"\x00" * 8 + (70_000).to_bytes(8, "little") * 2 + b"\x00" * 16)
+    raw[at + 10:at + 12] = b"\xff\xff"
+    assert limits.zip_entry_count(io.BytesIO(bytes(raw[:at]) + record64 + bytes(raw[at:]))) \
+        == 70_000
