@@ -14,7 +14,9 @@ thousandfold or place one cell in column XFD (16,384 columns of padding per row)
   ``zipfile`` never yields more than a member's declared size (it stops there and checks
   the CRC), so checking the declaration bounds what is actually inflated.
 
-Every refusal is a ``SimioError`` whose detail names the limit.
+Parquet and SPSS files declare their shape in a footer or header, so those readers check
+columns and cells from it before reading any data. Every refusal is a ``SimioError``
+whose detail names the limit.
 """
 
 from __future__ import annotations

@@ -143,3 +143,19 @@ def test_zip64_entry_counts_are_read_from_their_own_record():
     raw[at + 10:at + 12] = b"\xff\xff"
     assert limits.zip_entry_count(io.BytesIO(bytes(raw[:at]) + record64 + bytes(raw[at:]))) \
         == 70_000
+
+
+def test_parquet_and_sav_headers_are_held_to_the_limits_before_the_data(monkeypatch, tmp_path):
+    import pyreadstat
+
+    monkeypatch.setattr(limits, "MAX_COLUMNS", 3)
+    wide = pd.DataFrame({f"c{i}": [1.0, 2.0] for i in range(4)})
+    buf = io.BytesIO()
+    wide.to_parquet(buf, index=False)
+    refused(buf.getvalue(), "simio_too_many_columns", "wide.parquet")
+    pyreadstat.write_sav(wide, tmp_path / "wide.sav")
+    refused(tmp_path / "wide.sav", "simio_too_many_columns", "wide.sav")
+    monkeypatch.setattr(limits, "MAX_COLUMNS", 10)
+    monkeypatch.setattr(limits, "MAX_CELLS", 7)
+    refused(buf.getvalue(), "simio_too_many_cells", "wide.parquet")
+    refused(tmp_path / "wide.sav", "simio_too_many_cells", "wide.sav")
