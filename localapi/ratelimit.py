@@ -25,6 +25,7 @@ from collections import deque
 from flask import current_app, request
 
 WINDOWS = {"signup": 3600.0, "token": 60.0}
+MAX_KEYS = 10_000          # addresses remembered before idle ones are dropped
 
 
 class SlidingWindow:
@@ -50,8 +51,8 @@ class SlidingWindow:
                 return max(waits)
             for key, _budget in keys_and_budgets:
                 self._hits[key].append(now)
-            if len(self._hits) > 10_000:       # forget idle keys so memory stays bounded
-                for key in [k for k, v in self._hits.items() if not v]:
+            if len(self._hits) > MAX_KEYS:     # forget idle keys so memory stays bounded
+                for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - window]:
                     del self._hits[key]
             return None
 

@@ -424,3 +424,16 @@ def test_numeric_looking_text_can_be_kept_by_configuration(make_app):
 def test_an_unknown_formula_guard_setting_is_refused(make_app):
     with pytest.raises(ValueError, match="csv_formula_guard"):
         make_app(csv_formula_guard="off")
+
+
+def test_the_rate_limiter_forgets_idle_addresses():
+    from localapi import ratelimit
+
+    t = [0.0]
+    limiter = ratelimit.SlidingWindow(clock=lambda: t[0])
+    for i in range(ratelimit.MAX_KEYS + 5):
+        assert limiter.hit([(("signup", f"10.0.{i}"), 1)], 60.0) is None
+    t[0] = 61.0
+    assert limiter.hit([(("signup", "fresh"), 1)], 60.0) is None
+    assert len(limiter._hits) == 1
+    assert limiter.hit([(("signup", "fresh"), 1)], 60.0) == pytest.approx(60.0)
