@@ -437,3 +437,12 @@ def test_the_rate_limiter_forgets_idle_addresses():
     assert limiter.hit([(("signup", "fresh"), 1)], 60.0) is None
     assert len(limiter._hits) == 1
     assert limiter.hit([(("signup", "fresh"), 1)], 60.0) == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize("raw, depth", [
+    (b'{}', 1), (b'[[1], {"a": [2]}]', 3), (b'"[[["', 0), (b'{"k": "\\\\\\"[[["}', 1),
+    (b'{"a\\"]": [[]]}', 3), (b'[' * 40 + b']' * 40, 40), (b'1', 0)])
+def test_nesting_depth_ignores_brackets_in_strings(raw, depth):
+    from localapi.bodies import nesting_depth
+
+    assert nesting_depth(raw) == depth
