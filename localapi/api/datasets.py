@@ -140,17 +140,17 @@ def _train(staged: Path, filename, digest, display_name, auto_clean, wait):
     folder.mkdir(parents=True)
     try:
         os.replace(staged, folder / f"seed{suffix}")     # same file system: data dir
-    except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
+        with transaction(db):
+            records.insert_dataset(db, dataset_id=dataset_id, tenant_id=g.tenant_id,
+                                   display_name=display_name, auto_clean=auto_clean,
+                                   seed_name=filename, seed_sha256=digest, now=t,
+                                   expires_at=t + cfg.dataset_ttl_seconds)
+            records.insert_job(db, job_id=job_id, tenant_id=g.tenant_id,
+                               job_type="dataset_create", request_id=request_id(), now=t,
+                               dataset_id=dataset_id, expires_at=t + cfg.dataset_ttl_seconds)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)    # no row: no directory either
         raise
-    with transaction(db):
-        records.insert_dataset(db, dataset_id=dataset_id, tenant_id=g.tenant_id,
-                               display_name=display_name, auto_clean=auto_clean,
-                               seed_name=filename, seed_sha256=digest, now=t,
-                               expires_at=t + cfg.dataset_ttl_seconds)
-        records.insert_job(db, job_id=job_id, tenant_id=g.tenant_id, job_type="dataset_create",
-                           request_id=request_id(), now=t, dataset_id=dataset_id,
-                           expires_at=t + cfg.dataset_ttl_seconds)
     job = current_app.extensions["simio_jobs"].run(db, job_id, wait)
     if job["status"] == "completed":
         return 200, dataset_body(records.dataset(db, dataset_id))

@@ -446,3 +446,18 @@ def test_nesting_depth_ignores_brackets_in_strings(raw, depth):
     from localapi.bodies import nesting_depth
 
     assert nesting_depth(raw) == depth
+
+
+def test_a_failed_commit_leaves_no_dataset_directory(app, client, tenant_token, monkeypatch):
+    from localapi.store import records
+
+    def broken(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(records, "insert_job", broken)
+    headers, _, _ = tenant_token
+    response = upload(client, headers, DATA / "quickstart_seed.csv")
+    assert response.status_code == 500
+    datasets = app.config["SIMIO"].data_path / "datasets"
+    assert not datasets.exists() or list(datasets.iterdir()) == []
+    assert sql(app, "SELECT COUNT(*) AS n FROM datasets") == [{"n": 0}]
