@@ -5,7 +5,9 @@
     python3 benchmarks/bench_load.py --rows 200000 --generations 32 --long-polls 16
     python3 benchmarks/bench_load.py --max-waiters 16    # the old, uncapped behaviour
 
-Prints idle and loaded ``/healthz`` latency (p50 / p95 / max, ms), the outcome of every
+First, in this process, how long the reader takes to refuse each hostile seed of the issue
+(64 KB of repeated names, a 5 MB line, a far-cells workbook, a workbook expanding past
+512 MiB) against reading the quickstart seed. Then prints idle and loaded ``/healthz`` latency (p50 / p95 / max, ms), the outcome of every
 request (200 / 202 / other) and how long the long-polls held their connection. The target
 is ``/healthz`` within 100 ms under any load; the ratio loaded/idle p95 is printed too, so
 a run on a busy machine can still be read. Everything is bounded: fixed request counts,
@@ -31,6 +33,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.e2e.server import running_server  # noqa: E402  (needs the path above)
+from tests.engine.io import attacks  # noqa: E402
 
 TARGET_MS = 100.0
 SEED = REPO / "data" / "quickstart_seed.csv"
@@ -43,6 +46,29 @@ def percentiles(values: list[float]) -> dict:
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
     return {"n": len(values), "p50_ms": 1000 * statistics.median(ordered),
             "p95_ms": 1000 * pick(0.95), "max_ms": 1000 * ordered[-1]}
+
+
+def hostile_seeds() -> dict:
+    """Seconds to refuse each attack (best of 3), and to read the quickstart seed."""
+    from engine.errors import SimioError
+    from engine.io import limits, read_table
+
+    cases = {"repeated_names_64k.csv": attacks.REPEATED_NAMES_64K,
+             "one_line_5mb.csv": attacks.ONE_LINE_5MB,
+             "far_cells.xlsx": attacks.far_cells_xlsx(),
+             "bomb.xlsx": attacks.xlsx_bomb(limits.MAX_XLSX_EXPANDED_BYTES + 16 * 1024 ** 2)}
+    out = {}
+    for name, data in {"quickstart_seed.csv": SEED.read_bytes(), **cases}.items():
+        best, code = float("inf"), "read"
+        for _ in range(3):
+            t0 = time.perf_counter()
+            try:
+                read_table(data, filename=name)
+            except SimioError as exc:
+                code = exc.code
+            best = min(best, time.perf_counter() - t0)
+        out[name] = {"seconds": best, "outcome": code, "bytes": len(data)}
+    return out
 
 
 def tenant(base: str) -> dict:
@@ -161,6 +187,10 @@ def main(argv=None) -> int:
                         help="server's waiter cap (default: its own, 8); 16 reproduces the "
                              "pre-issue-10 server, where long-polls could take every thread")
     args = parser.parse_args(argv)
+    seeds = hostile_seeds()
+    print("| seed | bytes | outcome | seconds |\n|---|---|---|---|")
+    for name, row in seeds.items():
+        print(f"| {name} | {row['bytes']:,} | {row['outcome']} | {row['seconds']:.3f} |")
     result = run(args.rows, args.generations, args.long_polls, args.deadline,
                  args.max_waiters)
     i, lo = result["healthz_idle"], result["healthz_loaded"]
@@ -170,7 +200,7 @@ def main(argv=None) -> int:
           f"{lo['max_ms']:.1f} |")
     print(f"target: /healthz max <= {TARGET_MS:.0f} ms under load: "
           f"{'met' if result['target_met'] else 'NOT met'}")
-    print(json.dumps(result, indent=1))
+    print(json.dumps({"hostile_seeds": seeds, **result}, indent=1))
     return 0
 
 

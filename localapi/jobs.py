@@ -47,10 +47,19 @@ class JobRunner:
         self._pool.submit(self._run, job_id)
 
     def run(self, conn, job_id: str, seconds: float):
-        """Submit the job, wait up to ``seconds`` for it, and return its row as it is then."""
+        """Submit the job, wait up to ``seconds`` for it, and return its row as it is then.
+
+        With ``seconds <= 0`` the row is the one read before submitting (queued): a quick
+        job must not turn ``wait_seconds: 0`` into a synchronous answer by winning a race.
+        """
+        select = "SELECT * FROM jobs WHERE job_id = ?"
+        if seconds <= 0:
+            row = conn.execute(select, (job_id,)).fetchone()
+            self.submit(job_id)
+            return row
         self.submit(job_id)
         self.wait(job_id, seconds)
-        return conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return conn.execute(select, (job_id,)).fetchone()
 
     def wait(self, job_id: str, seconds: float) -> bool:
         """Wait up to ``seconds`` for the job to finish; True when it has.
