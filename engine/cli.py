@@ -13,7 +13,6 @@ tqdm) in its body.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -251,26 +250,14 @@ def _read_frame(path):
 
 
 def _write_text_atomic(path, text: str) -> None:
-    """Write to a temp file beside ``path``, fsync, and rename it into place."""
-    import tempfile
+    """Write whole or not at all (``engine.io.atomic``), after checking the directory."""
+    from engine.io.atomic import write_text
 
     path = Path(path)
     if not path.parent.is_dir():
         raise SimioError("simio_invalid_field", f"output directory {path.parent} does not "
                          "exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)            # mkstemp's 0600 is not what open() gives
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, text)
 
 
 def _read_scenario(path) -> dict:

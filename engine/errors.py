@@ -185,6 +185,36 @@ _SPECS = [
               "model never learned it.",
               "Remove the column from `conditions`, or upload the seed again with "
               "`auto_clean: false` if the drop reason given in the detail does not apply."),
+    # --- limits (issue 10): seed files (engine/io/limits.py) and JSON bodies; the detail
+    # always names the number.
+    ErrorSpec("simio_request_body_too_large", 413, "Request body too large",
+              "A JSON request body exceeds the size limit for JSON bodies (seed uploads have "
+              "their own, larger limit).",
+              "Send a smaller body; conditions for a scenario fit easily within the limit "
+              "the detail gives."),
+    ErrorSpec("simio_nesting_too_deep", 400, "JSON nested too deeply",
+              "A JSON request body nests objects or arrays deeper than the server accepts.",
+              "Flatten the body; no valid request nests deeper than the limit the detail "
+              "gives."),
+    ErrorSpec("simio_too_many_columns", 400, "Seed file has too many columns",
+              "The seed file's header (or an .xlsx sheet's widest row) has more columns than "
+              "the reader accepts.",
+              "Drop columns you do not need before uploading; the detail gives the limit."),
+    ErrorSpec("simio_line_too_long", 400, "Seed file line too long",
+              "The header line of the delimited seed file is longer than the reader accepts, "
+              "or the file has no line breaks at all.",
+              "Check that the file really is CSV/TSV with one record per line and shorten "
+              "the header; the detail gives the limit."),
+    ErrorSpec("simio_too_many_cells", 400, "Seed file has too many cells",
+              "Rows times columns of the seed table (for .xlsx: of the sheet's used range) "
+              "exceed the reader's cell budget.",
+              "Sample fewer rows or drop columns; remove stray cells far from the table in "
+              "spreadsheets. The detail gives the limit."),
+    ErrorSpec("simio_archive_too_large", 400, "Workbook expands too far",
+              "The .xlsx workbook's parts decompress to more bytes than the reader accepts "
+              "(a decompression bomb, or a very large sheet).",
+              "Save the sheet as CSV or Parquet, or upload a smaller workbook; the detail "
+              "gives the limit."),
 ]
 
 _SPECS += [

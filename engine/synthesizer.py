@@ -137,10 +137,13 @@ class Synthesizer:
         return getattr(self, "cleaning_summary_", {}).get("dropped_columns") or []
 
     def write(self, path, n: int, *, fmt: str = "parquet", seed: int | None = None,
-              conditions: dict | None = None, on_chunk=None) -> Generation:
-        """Generate into ``path`` atomically; ``on_chunk(frame)`` after each written chunk."""
+              conditions: dict | None = None, on_chunk=None,
+              formula_guard: str = "all") -> Generation:
+        """Generate into ``path`` atomically; ``on_chunk(frame)`` after each written chunk.
+
+        ``formula_guard`` (CSV only): see ``engine.io.writers.neutralise_formulas``."""
         generation = self.generate(n, seed=seed, conditions=conditions)
-        with TableWriter(path, fmt) as writer:
+        with TableWriter(path, fmt, formula_guard=formula_guard) as writer:
             for frame in generation.frames:
                 writer.write(frame)
                 if on_chunk is not None:

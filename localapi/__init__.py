@@ -37,7 +37,7 @@ def create_app(config: "dict | Config | None" = None) -> "Flask":
 
     if cfg.dev:
         auth.ensure_dev_tenant(app)
-    runner = JobRunner(app, cfg.workers)
+    runner = JobRunner(app, cfg.workers, cfg.max_waiters)
     datasets.register_jobs(runner)
     generations.register_jobs(runner)
     app.extensions["simio_jobs"] = runner

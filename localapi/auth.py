@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
 import jwt
 from flask import current_app, g, request
 
+from engine.io.atomic import write_text
 from localapi.clock import now
 from localapi.problems import Unauthorized
 
@@ -33,11 +33,10 @@ def load_signing_key(data_dir) -> bytes:
     path = Path(data_dir) / KEY_FILE
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        os.replace(tmp, path)
+        try:    # exclusive: of two processes starting at once, both end up with one key
+            write_text(path, secrets.token_hex(32), exclusive=True)
+        except FileExistsError:
+            pass
     return bytes.fromhex(path.read_text().strip())
 
 

@@ -1,13 +1,39 @@
-"""Request bodies: JSON endpoints take JSON only, with errors that say what to fix."""
+"""Request bodies: JSON endpoints take JSON only, with errors that say what to fix.
+
+Limits (issue 10): a JSON body is at most ``MAX_JSON_BYTES`` (the app caps every request
+that is not a seed upload at this size before reading it, see ``localapi.problems``), nests
+at most ``MAX_DEPTH`` deep (checked on the raw bytes before ``json.loads`` could recurse),
+integer fields take JSON integers only (not ``"10"`` nor ``100.0``), and seeds lie in
+``[0, 2**63 - 1]``.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 from flask import request
 
 from engine.errors import SimioError
 from localapi.ids import well_formed
+
+
+MAX_JSON_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+SEED_MAX = 2 ** 63 - 1
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deep ``raw`` nests arrays and objects (brackets inside strings do not count);
+    linear time, no recursion, whatever the input."""
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    return int(np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1)).max())
 
 
 def json_object(required: bool = True) -> dict:
@@ -22,6 +48,11 @@ def json_object(required: bool = True) -> dict:
         raise SimioError("simio_unsupported_content_type",
                          f"Content-Type must be application/json (got "
                          f"{request.mimetype or 'none'!r}).")
+    if len(raw) > MAX_JSON_BYTES:
+        raise body_too_large()
+    if nesting_depth(raw) > MAX_DEPTH:
+        raise SimioError("simio_nesting_too_deep", f"The JSON body nests deeper than "
+                         f"{MAX_DEPTH} levels; at most {MAX_DEPTH} are accepted.")
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -44,17 +75,24 @@ def string_field(body: dict, name: str, *, min_len=1, max_len=256, required=True
     return value.strip()
 
 
-def int_field(value, name: str, *, minimum: int, maximum: int | None = None, default=None) -> int:
-    if value is None or value == "":
+def body_too_large() -> SimioError:
+    return SimioError("simio_request_body_too_large", f"The request body exceeds "
+                      f"{MAX_JSON_BYTES:,} bytes, the limit for JSON bodies and form fields "
+                      "(seed files have their own limit).")
+
+
+def int_field(value, name: str, *, minimum: int, maximum: int | None = None, default=None,
+              form: bool = False) -> int:
+    """An integer field. JSON takes JSON integers only; a multipart ``form`` field is text,
+    so there decimal digits are accepted too."""
+    if value is None or (form and value == ""):
         if default is not None:
             return default
         raise SimioError("simio_invalid_field", f"Field {name!r} is required.")
     if isinstance(value, bool):
         value = None
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif form and isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value.strip())
-    elif isinstance(value, float) and value.is_integer():
-        value = int(value)
     if not isinstance(value, int) or value < minimum or (maximum is not None and value > maximum):
         upper = f" up to {maximum}" if maximum is not None else ""
         raise SimioError("simio_invalid_field", f"{name} must be an integer of at least "
@@ -71,3 +109,30 @@ def idempotency_key(body_value=None) -> str | None:
         raise SimioError("simio_invalid_field", "Idempotency-Key must match "
                          "^[A-Za-z0-9._:-]{1,128}$.")
     return key
+
+
+def seed_field(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise SimioError("simio_invalid_field", f"seed must be an integer from 0 to "
+                         f"{SEED_MAX} (2^63 - 1); got {_short(value)}.")
+    return value
+
+
+def condition_shape(conditions) -> None:
+    """Refuse members the engine would ignore: a numeric range takes only min and max."""
+    if not isinstance(conditions, dict) or not isinstance(conditions.get("numeric"), dict):
+        return                                # the engine's validator reports the rest
+    for column, bounds in conditions["numeric"].items():
+        if isinstance(bounds, dict):
+            unknown = sorted(set(bounds) - {"min", "max"})
+            if unknown:
+                raise SimioError("simio_invalid_field", f"conditions.numeric.{column} has "
+                                 f"unknown member(s) {unknown}; a range takes only 'min' "
+                                 "and 'max'.")
+
+
+def _short(value) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

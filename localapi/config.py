@@ -11,6 +11,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -37,6 +38,13 @@ class Config:
     default_row_quota: int = 100_000_000     # lifetime rows per tenant unless set by operator
     workers: int = 2                         # job threads (training, generation)
     max_wait_seconds: int = 60
+    max_waiters: int = 8                     # requests in a wait_seconds wait at once
+    csv_formula_guard: str = "all"           # all | non_numeric (engine.io.writers)
+    public_url: str = ""                     # base of every URL we hand out; "" = bind address
+    signup_per_ip: int = 30                  # POST /v1/signup per hour (localapi.ratelimit)
+    signup_global: int = 300
+    token_per_ip: int = 60                   # token + claim requests per minute
+    token_global: int = 600
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -58,7 +66,15 @@ class Config:
             config.approval = "auto" if is_loopback(config.host) else "manual"
         if config.approval not in ("auto", "manual"):
             raise ValueError("approval must be 'auto' or 'manual'")
+        config.public_url = check_public_url(config.public_url)
+        if config.csv_formula_guard not in ("all", "non_numeric"):
+            raise ValueError("csv_formula_guard must be 'all' or 'non_numeric'")
         return config
+
+    def base_url(self) -> str:
+        """Where clients reach this server: ``public_url``, else from the bind address
+        (never from a request's Host header, which the client controls)."""
+        return self.public_url or default_public_url(self.host, self.port, tls=False)
 
     @property
     def data_path(self) -> Path:
@@ -81,3 +97,23 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def default_public_url(host: str, port, tls: bool) -> str:
+    """The URL a client on this machine uses: a wildcard bind address means loopback."""
+    host = host.strip("[]")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
+
+
+def check_public_url(url: str) -> str:
+    """``SIMIO_PUBLIC_URL``: an absolute http(s) URL without query or fragment."""
+    if not url:
+        return ""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ValueError(f"public_url must be an http:// or https:// URL without query or "
+                         f"fragment, e.g. https://simio.example.com; got {url!r}")
+    return url.strip().rstrip("/")

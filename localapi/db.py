@@ -103,10 +103,28 @@ def _statements(sql: str):
 
 
 def init_app(app) -> None:
-    Path(app.config["SIMIO"].data_dir).mkdir(parents=True, exist_ok=True)
+    secure_data_dir(app.config["SIMIO"].data_dir)
     conn = connect(app)
     try:
         migrate(conn)
     finally:
         conn.close()
+    _private(db_path(app), 0o600)      # SQLite gives -wal and -shm the database's mode
     app.teardown_appcontext(close_db)
+
+
+def secure_data_dir(data_dir) -> Path:
+    """The data dir, created if needed, owner-only (0700): it holds secret hashes, emails,
+    the audit log, seeds and artifacts."""
+    path = Path(data_dir)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _private(path, 0o700)
+    return path
+
+
+def _private(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:    # not ours to change (a shared mount): the OS default applies
+        pass

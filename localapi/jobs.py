@@ -19,13 +19,19 @@ from localapi.db import connect, transaction
 
 log = logging.getLogger("simio.jobs")
 MAX_ATTEMPTS = 3
+# Request threads that may sit in a ``wait_seconds`` wait at once. The server has 16
+# (localapi.server.REQUEST_THREADS); a waiter beyond this cap gets its 202 at once, so
+# long-polls can never take every thread and /healthz always finds one free.
+MAX_WAITERS = 8
 TERMINAL = ("completed", "failed", "cancelled", "expired")
 
 
 class JobRunner:
-    def __init__(self, app, workers: int):
+    def __init__(self, app, workers: int, max_waiters: int = MAX_WAITERS):
         self.app = app
         self.handlers = {}
+        self._waiters = threading.BoundedSemaphore(max(0, max_waiters) or 1)
+        self.max_waiters = max_waiters
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
                                         thread_name_prefix="simio-job")
         self._events: dict[str, threading.Event] = {}
@@ -41,18 +47,38 @@ class JobRunner:
         self._pool.submit(self._run, job_id)
 
     def run(self, conn, job_id: str, seconds: float):
-        """Submit the job, wait up to ``seconds`` for it, and return its row as it is then."""
+        """Submit the job, wait up to ``seconds`` for it, and return its row as it is then.
+
+        With ``seconds <= 0`` the row is the one read before submitting (queued): a quick
+        job must not turn ``wait_seconds: 0`` into a synchronous answer by winning a race.
+        """
+        select = "SELECT * FROM jobs WHERE job_id = ?"
+        if seconds <= 0:
+            row = conn.execute(select, (job_id,)).fetchone()
+            self.submit(job_id)
+            return row
         self.submit(job_id)
         self.wait(job_id, seconds)
-        return conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return conn.execute(select, (job_id,)).fetchone()
 
     def wait(self, job_id: str, seconds: float) -> bool:
-        """Wait up to ``seconds`` for the job to finish; True when it has."""
+        """Wait up to ``seconds`` for the job to finish; True when it has.
+
+        At most ``max_waiters`` requests wait at once; any more return at once (False:
+        the caller answers 202 and the client polls the job).
+        """
         with self._lock:
             event = self._events.get(job_id)
         if event is None:
             return True
-        return event.wait(max(0.0, seconds))
+        if seconds <= 0 or self.max_waiters <= 0:
+            return event.is_set()
+        if not self._waiters.acquire(blocking=False):
+            return event.is_set()
+        try:
+            return event.wait(seconds)
+        finally:
+            self._waiters.release()
 
     def recover(self) -> int:
         conn = connect(self.app)

@@ -121,7 +121,8 @@ def run_generation_create(app, conn, job, set_stage) -> None:
     out_dir.mkdir(parents=True)
     artifact = out_dir / f"synthetic{EXTENSIONS[gen['output_format']]}"
     result = synth.write(artifact, gen["rows_requested"], fmt=gen["output_format"],
-                         seed=gen["seed"], conditions=request.get("conditions"))
+                         seed=gen["seed"], conditions=request.get("conditions"),
+                         formula_guard=app.config["SIMIO"].csv_formula_guard)
     finished = now(app)
     with transaction(conn):
         records.finish_generation(

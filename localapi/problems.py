@@ -18,6 +18,7 @@ from localapi.ids import new_id
 log = logging.getLogger("simio.api")
 PROBLEM_JSON = "application/problem+json"
 UNAUTHORIZED_DETAIL = "Invalid credentials."
+UPLOAD_PATH = "/v1/datasets"          # the one route whose body may exceed the JSON limit
 
 
 class Unauthorized(Exception):
@@ -30,9 +31,16 @@ def request_id() -> str:
     return g.request_id
 
 
+def public_url() -> str:
+    """The base of every absolute URL we answer with (configuration, not the Host header)."""
+    from flask import current_app
+
+    return current_app.config["SIMIO"].base_url()
+
+
 def problem_body(code: str, detail: str) -> dict:
     spec = CATALOGUE[code]
-    return {"type": f"{request.host_url.rstrip('/')}/errors/{code}", "title": spec.http_title,
+    return {"type": f"{public_url()}/errors/{code}", "title": spec.http_title,
             "status": spec.status, "detail": detail, "code": code, "request_id": request_id()}
 
 
@@ -65,6 +73,12 @@ def register(app) -> None:
     @app.before_request
     def _assign_request_id():
         request_id()
+        if not (request.method == "POST" and request.path == UPLOAD_PATH):
+            # Only seed uploads may be large; JSON (and anything else) is refused past
+            # 1 MiB while it is read, never buffered whole (Flask >= 3.1: per request).
+            from localapi.bodies import MAX_JSON_BYTES
+
+            request.max_content_length = MAX_JSON_BYTES
 
     @app.after_request
     def _stamp_request_id(response):
@@ -82,8 +96,14 @@ def register(app) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc):
-        return problem("simio_file_too_large", "seed_file exceeds the maximum upload size of "
-                       f"{app.config['SIMIO'].max_upload_bytes} bytes.")
+        from localapi.bodies import body_too_large
+
+        limit = app.config["SIMIO"].max_upload_bytes
+        if request.path == UPLOAD_PATH and (request.content_length or 0) > limit:
+            return problem("simio_file_too_large", "seed_file exceeds the maximum upload "
+                           f"size of {limit} bytes.")
+        error = body_too_large()          # a JSON body, or a form field such as display_name
+        return problem(error.code, error.detail)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -16,6 +16,9 @@ clock). The sweeper makes the disk agree, and ends jobs nobody will run:
   status in the contract); a queued generation's reserved rows are released and the
   generation marked failed, a queued training's dataset marked failed. Running jobs are
   left to their worker; finished jobs keep their status.
+- **Orphans**: a dataset or generation directory with no row at all (a request that died
+  between creating the directory and committing the row) is removed once it is older
+  than ``ORPHAN_GRACE`` real seconds (younger ones may be an upload being committed).
 - **Staging**: upload temp files left by a killed server, older than a day.
 
 ``sweep(app, now)`` does one pass and returns counts; ``start(app, interval)`` runs it every
@@ -41,6 +44,7 @@ log = logging.getLogger("simio.retention")
 ACTOR = "system:retention"
 DEFAULT_INTERVAL = 60
 STAGING_MAX_AGE = 24 * 3600      # real seconds since an upload temp file was last written
+ORPHAN_GRACE = 600               # real seconds before a directory without a row is removed
 
 
 def remove_dataset_files(app, dataset_id) -> bool:
@@ -73,7 +77,7 @@ def end_queued_job(db, job, status: str, *, now: float) -> bool:
 def sweep(app, now: float | None = None) -> dict:
     """One retention pass at ``now`` (the app's clock by default); counts of what it did."""
     now = clock_now(app) if now is None else now
-    counts = {"jobs": 0, "datasets": 0, "generations": 0, "staging": 0}
+    counts = {"jobs": 0, "datasets": 0, "generations": 0, "staging": 0, "orphans": 0}
     conn = connect(app)
     try:
         with transaction(conn):
@@ -84,8 +88,14 @@ def sweep(app, now: float | None = None) -> dict:
                                  subject=job["job_id"], detail={"job_type": job["job_type"]})
         for folder in _subdirs(pipelines.dataset_dir(app, "x").parent):
             row = records.dataset(conn, folder.name, ready_only=False)
-            if row is None or row["status"] == "processing":
-                continue             # an upload being stored, or a training job's files
+            if row is None:
+                if _orphaned(folder):
+                    pipelines.forget_model(app, folder.name)
+                    shutil.rmtree(folder, ignore_errors=True)
+                    counts["orphans"] += 1
+                continue
+            if row["status"] == "processing":
+                continue             # a training job's files
             if row["status"] == "ready" and row["expires_at"] > now:
                 continue
             if remove_dataset_files(app, folder.name):
@@ -97,7 +107,12 @@ def sweep(app, now: float | None = None) -> dict:
                                      detail={"tenant_id": row["tenant_id"]})
         for folder in _subdirs(pipelines.generation_dir(app, "x").parent):
             row = records.generation(conn, folder.name)
-            if row is None or row["status"] == "processing" or row["expires_at"] > now:
+            if row is None:
+                if _orphaned(folder):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    counts["orphans"] += 1
+                continue
+            if row["status"] == "processing" or row["expires_at"] > now:
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             counts["generations"] += 1
@@ -108,6 +123,13 @@ def sweep(app, now: float | None = None) -> dict:
     finally:
         conn.close()
     return counts
+
+
+def _orphaned(folder: Path) -> bool:
+    try:
+        return folder.stat().st_mtime < time.time() - ORPHAN_GRACE
+    except FileNotFoundError:
+        return False
 
 
 def _subdirs(parent: Path) -> list[Path]:

@@ -195,6 +195,9 @@ def serve(overrides: dict | None = None, *, tls: bool | None = None,
     from cheroot import wsgi
 
     out = out or sys.stdout
+    # Everything the server creates (store, WAL, staging, models, artifacts, logs of
+    # SQLite) is for its owner only.
+    os.umask(0o077)
     p = plan(overrides, tls=tls, certfile=certfile, keyfile=keyfile, environ=environ)
     cfg = p.config
     _setup_logging()
@@ -216,6 +219,10 @@ def serve(overrides: dict | None = None, *, tls: bool | None = None,
         raise ServeError(f"cannot listen on {base_url(cfg.host, cfg.port, p.tls)}: "
                          f"{exc}") from None
     cfg.port = int(server.bind_addr[1])       # port 0: the port the OS picked
+    if not cfg.public_url:                    # URLs we hand out: never the Host header
+        from localapi.config import default_public_url
+
+        cfg.public_url = default_public_url(cfg.host, cfg.port, p.tls)
 
     from localapi import create_app
 

@@ -8,6 +8,7 @@ next codec is tried, so one bad byte past the sniffed head is still handled.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -17,6 +18,7 @@ import pandas as pd
 
 from engine.errors import SimioError
 from engine.io import RawTable
+from engine.io import limits
 from engine.io.detect import Sniffed, head_text, open_binary, unreadable
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -107,7 +109,36 @@ def _uses_decimal_comma(records) -> bool:
     return commas > 0 and points == 0
 
 
+def header_fields(source, sniffed: Sniffed, sep: str, encoding: str) -> list[str]:
+    """The header record, read from at most ``MAX_HEADER_BYTES`` (+1) bytes.
+
+    Raises UnicodeError when ``encoding`` cannot decode it (the caller tries the next one).
+    """
+    with open_binary(source, sniffed.name) as fh:
+        prefix = fh.read(limits.MAX_HEADER_BYTES + 1)
+    cut = len(prefix) > limits.MAX_HEADER_BYTES
+    text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(prefix, final=not cut)
+    reader = csv.reader(io.StringIO(text), delimiter=sep, quotechar='"', strict=False)
+    try:
+        for row in reader:
+            if row and not (len(row) == 1 and not row[0].replace("\ufeff", "").strip()):
+                break
+        else:
+            return []
+    except csv.Error:
+        return []                 # odd quoting: pandas reports it with its own words
+    if cut and reader.line_num >= text.count("\n") + 1:
+        raise limits.header_too_long(sniffed.name)     # the record runs into the cut
+    return row
+
+
 def _read(source, sniffed: Sniffed, sep: str, decimal: str, encoding: str) -> pd.DataFrame:
+    fields = header_fields(source, sniffed, sep, encoding)
+    limits.check_columns(sniffed.name, len(fields))
+    # Our own names (pandas' rules, linear time) and a row cap from the cell budget, so
+    # pandas never mangles a huge header nor allocates past the budget.
+    names = limits.unique_names(fields) if fields else None
+    max_rows = limits.MAX_CELLS // max(1, len(fields))
     with open_binary(source, sniffed.name) as fh, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
@@ -116,6 +147,7 @@ def _read(source, sniffed: Sniffed, sep: str, decimal: str, encoding: str) -> pd
                 keep_default_na=False, na_values=NA_TOKENS,
                 index_col=False,          # never turn a surplus first field into the index
                 skip_blank_lines=True, engine="c",
+                names=names, header=0 if names else "infer", nrows=max_rows + 1,
             )
         except pd.errors.EmptyDataError as exc:
             raise SimioError("simio_empty_file",
@@ -131,6 +163,8 @@ def _read(source, sniffed: Sniffed, sep: str, decimal: str, encoding: str) -> pd
                                  f"(pandas: {str(exc).split(':')[-1].strip()}); look for a "
                                  "stray double quote.") from exc
             raise unreadable(sniffed.name, "delimited text", exc) from exc
+    limits.check_cells(sniffed.name, len(frame) if len(frame) <= max_rows else max_rows + 1,
+                       max(1, len(fields)))
     for warning in caught:
         if "does not match length of data" in str(warning.message):
             raise SimioError("simio_unreadable_file",

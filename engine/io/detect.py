@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ _KNOWN_OTHERS = (
 )
 
 _TEXT_CONTROLS = set(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
+# An absolute POSIX or Windows path inside a library's message (pyarrow names the file).
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\s'\"\\/]+[\\/])+[^\s'\":,]*")
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ def head_text(sniffed: Sniffed) -> str:
 def unreadable(name: str, kind: str, exc: BaseException) -> SimioError:
     """Wrap a library's exception: say what the file looked like and what went wrong."""
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = _ABSOLUTE_PATH.sub(name, reason)      # never show where the server keeps files
     return SimioError("simio_unreadable_file",
                       f"{name} looks like {kind} but is truncated or corrupt: {reason}")
 
@@ -136,6 +140,9 @@ def _rest_is_blank(fh, more: bool) -> bool:
 
 def _zip_kind(fh, head: bytes, hint: str, name: str) -> str:
     """An .xlsx is a ZIP holding ``xl/workbook.xml``; other ZIPs are not tables we read."""
+    from engine.io import limits
+
+    limits.check_zip_entries(name, limits.zip_entry_count(fh))
     try:
         fh.seek(0)
         with zipfile.ZipFile(fh) as archive:

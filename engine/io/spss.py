@@ -17,7 +17,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from engine.io import RawTable
+from engine.errors import SimioError
+from engine.io import RawTable, limits
 from engine.io.detect import Sniffed, unreadable
 
 
@@ -26,9 +27,15 @@ def read_sav(source, sniffed: Sniffed) -> RawTable:
 
     where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else io.BytesIO(source)
     try:
+        # The header first (cheap): the column and cell limits hold before the data is read.
+        _, header = pyreadstat.read_sav(where, metadataonly=True)
+        limits.check_columns(sniffed.name, header.number_columns or 0)
+        limits.check_cells(sniffed.name, header.number_rows or 0, header.number_columns or 0)
+        if isinstance(where, io.BytesIO):
+            where.seek(0)
         frame, meta = pyreadstat.read_sav(where, user_missing=True,
                                           dates_as_pandas_datetime=True)
-    except MemoryError:
+    except (MemoryError, SimioError):
         raise
     except Exception as exc:  # noqa: BLE001 - ReadstatError, PyreadstatError, OSError...
         raise unreadable(sniffed.name, "an SPSS .sav file", exc) from exc

@@ -13,8 +13,7 @@ integer column that may have gaps the Int64 dtype from the first chunk on.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +22,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from engine.errors import SimioError
+from engine.io.atomic import atomic_write
 
 FORMATS = ("parquet", "csv", "arrow")
 CONTENT_TYPES = {
@@ -32,15 +32,43 @@ CONTENT_TYPES = {
 }
 EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "arrow": ".arrow"}
 
-_UMASK = os.umask(0o022)   # read once (os.umask can only be read by setting it)
-os.umask(_UMASK)
+# CSV formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts
+# with one of these as a formula, so such text cells get a leading apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_GUARDS = ("all", "non_numeric", "off")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-def write_table(frame: pd.DataFrame, path, fmt: str) -> Path:
+def write_table(frame: pd.DataFrame, path, fmt: str, *, formula_guard: str = "all") -> Path:
     """Write ``frame`` to ``path`` as ``fmt`` atomically; returns the path written."""
-    with TableWriter(path, fmt) as writer:
+    with TableWriter(path, fmt, formula_guard=formula_guard) as writer:
         writer.write(frame)
     return writer.path
+
+
+def neutralise_formulas(chunk: pd.DataFrame, guard: str = "all") -> pd.DataFrame:
+    """Text cells starting with ``= + - @`` TAB or CR get a leading ``'``.
+
+    ``guard="non_numeric"`` leaves text that reads as a number (``-12``, ``+3.5e2``) alone;
+    ``"off"`` changes nothing. Numeric columns are never touched: a number is not a formula.
+    """
+    if guard == "off":
+        return chunk
+    changed = {}
+    for col in chunk.columns:
+        values = chunk[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        elif not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+            continue
+        text = values.where(values.map(lambda v: isinstance(v, str), na_action="ignore")
+                            .fillna(False).astype(bool))
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+        if guard == "non_numeric":
+            risky &= ~text.str.match(_NUMBER).fillna(False).astype(bool)
+        if risky.any():
+            changed[col] = values.mask(risky, "'" + text)
+    return chunk.assign(**changed) if changed else chunk
 
 
 class TableWriter:
@@ -51,14 +79,18 @@ class TableWriter:
     ...         w.write(chunk)
     """
 
-    def __init__(self, path, fmt: str):
+    def __init__(self, path, fmt: str, *, formula_guard: str = "all"):
         if fmt not in FORMATS:
             raise SimioError("simio_invalid_field",
                              f"format must be one of {', '.join(FORMATS)}; got {fmt!r}.")
+        if formula_guard not in FORMULA_GUARDS:
+            raise SimioError("simio_invalid_field", f"formula_guard must be one of "
+                             f"{', '.join(FORMULA_GUARDS)}; got {formula_guard!r}.")
         self.path = Path(path)
         self.fmt = fmt
+        self.formula_guard = formula_guard
         self.rows = 0
-        self._tmp: Path | None = None
+        self._file = None                # the atomic_write context; None outside `with`
         self._fh = None
         self._writer = None              # pq.ParquetWriter | ipc writer; None for csv
         self._columns: list | None = None
@@ -67,11 +99,8 @@ class TableWriter:
         self._failed: BaseException | None = None
 
     def __enter__(self) -> "TableWriter":
-        # Same directory as the target, so os.replace is a rename on one filesystem.
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                   dir=self.path.parent)
-        self._tmp = Path(tmp)
-        self._fh = os.fdopen(fd, "wb")
+        self._file = atomic_write(self.path)
+        self._fh = self._file.__enter__()
         return self
 
     def write(self, chunk: pd.DataFrame) -> None:
@@ -109,6 +138,7 @@ class TableWriter:
         else:
             chunk = self._conform(chunk)
         if self.fmt == "csv":
+            chunk = neutralise_formulas(chunk, self.formula_guard)
             chunk.to_csv(self._fh, header=first, index=False, lineterminator="\n",
                          encoding="utf-8", mode="wb")
             return
@@ -143,38 +173,20 @@ class TableWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        os.chmod(self._tmp, 0o666 & ~_UMASK)     # mkstemp's 0600 is not what open() gives
-        os.replace(self._tmp, self.path)
-        self._tmp = None
-        _fsync_dir(self.path.parent)             # make the rename itself durable
+        file, self._file = self._file, None
+        file.__exit__(None, None, None)          # fsync, chmod 0600, rename, fsync the dir
 
     def _abort(self) -> None:
-        for close in (getattr(self._writer, "close", None), getattr(self._fh, "close", None)):
-            try:
-                if close is not None:
-                    close()
-            except Exception:  # noqa: BLE001 - already failing; removing the temp matters more
-                pass
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        except Exception:  # noqa: BLE001 - already failing; removing the temp matters more
+            pass
         self._writer = None
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-            self._tmp = None
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return                                   # e.g. Windows: directories cannot be opened
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        file, self._file = self._file, None
+        if file is not None:
+            error = RuntimeError("TableWriter aborted")
+            file.__exit__(RuntimeError, error, None)     # removes the temporary file
 
 
 def read_output(path, fmt: str) -> pd.DataFrame:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import SimioError
+from engine.io.atomic import atomic_write
 from engine.model.encoding import NodeEncoding
 from engine.model.network import BayesianNetworkModel
 from engine.model.scores import PROBIT, TABLE
@@ -75,21 +74,13 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) 
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                body = json.dumps(manifest, sort_keys=True, indent=1).encode()
-                zf.writestr(MANIFEST, body)
-                zf.writestr(MANIFEST_DIGEST, hashlib.sha256(body).hexdigest())
-                for name in sorted(blobs):
-                    zf.writestr(name, blobs[name])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as fh:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            body = json.dumps(manifest, sort_keys=True, indent=1).encode()
+            zf.writestr(MANIFEST, body)
+            zf.writestr(MANIFEST_DIGEST, hashlib.sha256(body).hexdigest())
+            for name in sorted(blobs):
+                zf.writestr(name, blobs[name])
     return path
 
 

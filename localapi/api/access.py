@@ -2,32 +2,39 @@
 
 These routes are open (no bearer token): credentials do not exist yet.
 
-- ``POST /v1/signup`` records a request (202, always ``pending``), or returns the email's
-  existing pending/approved request (200). A declined request does not block a new one.
-  With ``approval = auto`` the new request is approved in the same transaction, right
-  after it is recorded, so the first poll already reports ``approved``.
+- ``POST /v1/signup`` records a new request (202, always ``pending``). A request's id is
+  what shows its claim token, so it is never handed to anyone but its submitter: the
+  contract's 200 ("the existing request for this email") is answered only to a retry with
+  the same ``Idempotency-Key`` (at least 16 characters, stored as a digest). A different
+  submitter with an email already in use (a pending or approved request: a tenant) gets a
+  request of its own that only an operator can approve, even with ``approval = auto``;
+  approving it makes a new tenant, it never re-issues the existing one's credentials
+  (issue 10). With ``approval = auto`` a request for a fresh email is approved in the same
+  transaction, so the first poll already reports ``approved``. Rate limited per IP and
+  globally (``localapi.ratelimit``).
 - ``GET /v1/signup/<request_id>`` reports the status; an approved request carries its
   ``client_id`` and, while unclaimed and unexpired, its one-time ``credential_claim_token``
   (derived from the signing key, never stored: see ``localapi.store.access``).
 - ``POST /v1/credential-claims`` redeems a claim token once for a fresh ``client_secret``.
-  Unknown, malformed, expired and used tokens are the same 404.
+  Unknown, malformed, expired and used tokens are the same 404. Rate limited with
+  ``/oauth/token`` (the ``token`` bucket).
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from engine.errors import SimioError
-from localapi import admin, auth
-from localapi.bodies import json_object, string_field
+from localapi import admin, auth, ratelimit
+from localapi.bodies import idempotency_key, json_object, string_field
 from localapi.clock import now
 from localapi.db import get_db, transaction
 from localapi.ids import well_formed
-from localapi.problems import request_id, respond
+from localapi.problems import problem, public_url, request_id, respond
 from localapi.store import access as store
-from localapi.store import audit
+from localapi.store import audit, idempotency
 
 bp = Blueprint("access", __name__)
 
@@ -41,6 +48,8 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 EMAIL_DETAIL = f"Field 'contact_email' must be a valid email address up to {EMAIL_MAX} chars."
 SIGNUP_NOT_FOUND = "Signup request not found."
+SIGNUP_KEY_MIN = 16
+SIGNUP_SCOPE = "anonymous"           # the idempotency table's tenant_id for signups
 CLAIM_NOT_FOUND = "Credential claim not found, expired, or already used."
 
 
@@ -69,26 +78,54 @@ def _view(db, row, at: float) -> dict:
 
 @bp.post("/v1/signup")
 def submit_signup():
+    wait = ratelimit.check("signup")
+    if wait is not None:
+        return problem("simio_rate_limited", ratelimit.detail("signup", wait),
+                       {"Retry-After": str(wait)})
     body = json_object()
     company = string_field(body, "company_name", min_len=1, max_len=256)
     email = normalise_email(body.get("contact_email"))
+    key = _signup_key()
     cfg = current_app.config["SIMIO"]
     db, at = get_db(), now()
     with transaction(db):
-        existing = store.open_signup_for_email(db, email)
-        if existing is None:
-            created = store.insert_signup(db, company_name=company, contact_email=email, now=at)
-            audit.record(db, at=at, actor="anonymous", action="signup_submitted",
-                         subject=created, request_id=request_id(),
-                         detail={"company_name": company})
-            if cfg.approval == "auto":
-                admin.approve_within(db, current_app.config["SIMIO_SIGNING_KEY"], created,
-                                     config=cfg, now=at, actor=audit.AUTO_APPROVAL,
-                                     http_request_id=request_id())
-    if existing is None:
-        # The contract: "Always 'pending' on initial submit", even when auto-approved.
-        return respond({"request_id": created, "status": "pending"}, 202)
-    return respond(_view(db, existing, at), 200)
+        if key is not None:
+            stored = idempotency.begin(db, fingerprint=email, now=at, **key)
+            if stored is not None:       # the submitter's own retry: its own request
+                row = store.signup(db, stored[1]["request_id"])
+                return respond(_view(db, row, at), 200, headers={"Idempotent-Replayed": "true"})
+        # Whoever sends an address in use (an open request, or a tenant's) gets a new
+        # request of their own, never the existing one: its request_id is what shows the
+        # claim token. And only an operator may approve it.
+        in_use = store.email_in_use(db, email)
+        created = store.insert_signup(db, company_name=company, contact_email=email, now=at)
+        audit.record(db, at=at, actor="anonymous", action="signup_submitted",
+                     subject=created, request_id=request_id(),
+                     detail={"company_name": company, "email_in_use": in_use})
+        if cfg.approval == "auto" and not in_use:
+            admin.approve_within(db, current_app.config["SIMIO_SIGNING_KEY"], created,
+                                 config=cfg, now=at, actor=audit.AUTO_APPROVAL,
+                                 http_request_id=request_id())
+        answer = {"request_id": created, "status": "pending"}
+        if key is not None:
+            idempotency.finish(db, status=202, body=answer, **key)
+    # The contract: "Always 'pending' on initial submit", even when auto-approved.
+    return respond(answer, 202)
+
+
+def _signup_key() -> dict | None:
+    """The Idempotency-Key, as the scope of a signup replay. A replay shows the request's
+    claim token, so the key is a secret: at least ``SIGNUP_KEY_MIN`` characters, and only
+    its digest is stored."""
+    key = idempotency_key()
+    if key is None:
+        return None
+    if len(key) < SIGNUP_KEY_MIN:
+        raise SimioError("simio_invalid_field", f"Idempotency-Key on POST /v1/signup must be "
+                         f"a random string of at least {SIGNUP_KEY_MIN} characters (a replay "
+                         "shows the request's credential claim token).")
+    return {"tenant_id": SIGNUP_SCOPE, "route": "POST /v1/signup",
+            "key": auth.token_digest(key)}
 
 
 @bp.get("/v1/signup/<request_id>")
@@ -102,6 +139,10 @@ def get_signup(request_id):
 
 @bp.post("/v1/credential-claims")
 def claim_credentials():
+    wait = ratelimit.check("token")
+    if wait is not None:
+        return problem("simio_rate_limited", ratelimit.detail("token", wait),
+                       {"Retry-After": str(wait)})
     body = json_object()
     token = body.get("claim_token")
     if not isinstance(token, str) or not token:
@@ -123,7 +164,7 @@ def claim_credentials():
                      action="credential_claimed", subject=claim["client_id"],
                      request_id=request_id(),
                      detail={"purpose": claim["purpose"], "source_id": claim["source_id"]})
-    token_url = request.host_url.rstrip("/") + "/oauth/token"
+    token_url = public_url() + "/oauth/token"
     return respond({"client_id": claim["client_id"], "client_secret": secret,
                     "token_url": token_url, "audience": cfg.audience,
                     "grant_type": "client_credentials", "purpose": claim["purpose"]}, 200,

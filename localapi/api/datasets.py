@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, request
 
-from engine.cleaning import clean
 from engine.errors import SimioError
-from engine.io import read_table
+from engine.io.detect import sniff
 from engine.schema import Schema
 from localapi import cursors, pipelines, retention
 from localapi.auth import require_auth
@@ -28,6 +28,7 @@ bp = Blueprint("datasets", __name__)
 TRUE_WORDS = {"true": True, "1": True, "yes": True, "on": True,
               "false": False, "0": False, "no": False, "off": False}
 COPY_CHUNK = 1024 * 1024
+FILENAME_MAX = 255
 
 
 def register_jobs(runner) -> None:
@@ -68,20 +69,33 @@ def create_dataset():
     if upload is None or not upload.filename and not upload.content_length:
         raise SimioError("simio_invalid_field", "seed_file is required: send the seed as a "
                          "multipart file part named seed_file.")
+    filename = _filename(upload.filename)
     display_name = string_field(dict(form), "display_name", max_len=200, required=False)
     auto_clean = _auto_clean(form.get("auto_clean"))
     wait = int_field(form.get("wait_seconds"), "wait_seconds", minimum=0,
-                     maximum=current_app.config["SIMIO"].max_wait_seconds, default=0)
+                     maximum=current_app.config["SIMIO"].max_wait_seconds, default=0,
+                     form=True)
     key = idempotency_key(form.get("idempotency_key"))
     staged, digest = _stage_upload(upload)
     try:
         fingerprint = {"display_name": display_name, "auto_clean": auto_clean,
                        "seed_sha256": digest}
         return idempotent(key, "POST /v1/datasets", fingerprint,
-                          lambda: _train(staged, upload.filename, digest, display_name,
+                          lambda: _train(staged, filename, digest, display_name,
                                          auto_clean, wait))
     finally:
         staged.unlink(missing_ok=True)
+
+
+def _filename(value) -> str | None:
+    """The upload's file name as messages show it: at most 255 characters, no control
+    characters (a NUL once reached the file system as a ValueError), no directories."""
+    if not value:
+        return None
+    if len(value) > FILENAME_MAX or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise SimioError("simio_invalid_field", f"The seed_file part's filename must be at "
+                         f"most {FILENAME_MAX} characters without control characters.")
+    return value.replace("\\", "/").rsplit("/", 1)[-1] or None
 
 
 def _auto_clean(value) -> bool:
@@ -114,22 +128,29 @@ def _stage_upload(upload) -> tuple[Path, str]:
 
 
 def _train(staged: Path, filename, digest, display_name, auto_clean, wait):
-    # Read and clean now, so a bad seed is a 400 with its code and leaves nothing behind.
-    clean(read_table(staged, filename=filename), auto_clean=auto_clean)
+    # Only the cheap checks happen here: the format is sniffed from a bounded prefix.
+    # Reading and cleaning the seed (unbounded work for a hostile file) is the job's, under
+    # the reader's limits, so no request thread is ever held by a parser.
+    sniff(staged, filename)
     db, cfg, t = get_db(), current_app.config["SIMIO"], now()
     dataset_id, job_id = new_id("ds"), new_id("job")
     folder = pipelines.dataset_dir(current_app, dataset_id)
+    suffix = "".join(ch for ch in Path(filename or "").suffix.lower()[:16]
+                     if ch.isalnum() or ch == ".")
     folder.mkdir(parents=True)
-    suffix = Path(filename or "").suffix.lower()[:16]
-    shutil.move(str(staged), folder / f"seed{suffix}")
-    with transaction(db):
-        records.insert_dataset(db, dataset_id=dataset_id, tenant_id=g.tenant_id,
-                               display_name=display_name, auto_clean=auto_clean,
-                               seed_name=filename, seed_sha256=digest, now=t,
-                               expires_at=t + cfg.dataset_ttl_seconds)
-        records.insert_job(db, job_id=job_id, tenant_id=g.tenant_id, job_type="dataset_create",
-                           request_id=request_id(), now=t, dataset_id=dataset_id,
-                           expires_at=t + cfg.dataset_ttl_seconds)
+    try:
+        os.replace(staged, folder / f"seed{suffix}")     # same file system: data dir
+        with transaction(db):
+            records.insert_dataset(db, dataset_id=dataset_id, tenant_id=g.tenant_id,
+                                   display_name=display_name, auto_clean=auto_clean,
+                                   seed_name=filename, seed_sha256=digest, now=t,
+                                   expires_at=t + cfg.dataset_ttl_seconds)
+            records.insert_job(db, job_id=job_id, tenant_id=g.tenant_id,
+                               job_type="dataset_create", request_id=request_id(), now=t,
+                               dataset_id=dataset_id, expires_at=t + cfg.dataset_ttl_seconds)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)    # no row: no directory either
+        raise
     job = current_app.extensions["simio_jobs"].run(db, job_id, wait)
     if job["status"] == "completed":
         return 200, dataset_body(records.dataset(db, dataset_id))

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from engine.errors import CATALOGUE
 from localapi import openapi
-from localapi.problems import respond
+from localapi.problems import public_url, respond
 
 bp = Blueprint("docs", __name__)
 
@@ -87,7 +87,7 @@ def page(title: str, body: str | Markup, *, scripts=(), stylesheets=(), status: 
 
 
 def base_url() -> str:
-    return request.host_url.rstrip("/")
+    return public_url()
 
 
 # -- landing page ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ download."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from flask import Blueprint, current_app, g, request, send_file
 
@@ -14,7 +15,9 @@ from engine.sampling.conditions import parse_conditions
 from localapi import cursors, pipelines
 from localapi.api.datasets import dataset_schema, touch, visible_dataset
 from localapi.auth import download_signature_ok, require_auth, sign_download
-from localapi.bodies import idempotency_key, int_field, json_object
+from localapi.bodies import (
+    condition_shape, idempotency_key, int_field, json_object, seed_field,
+)
 from localapi.clock import iso, now
 from localapi.db import get_db, transaction
 from localapi.ids import new_id, well_formed
@@ -53,12 +56,11 @@ def create_generation(dataset_id):
     fmt = body.get("output_format")
     if fmt not in FORMATS:
         raise SimioError("simio_invalid_field", f"output_format must be one of {list(FORMATS)}.")
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise SimioError("simio_invalid_field", "seed must be an integer.")
+    seed = seed_field(body.get("seed"))
     wait = int_field(body.get("wait_seconds"), "wait_seconds", minimum=0,
                      maximum=cfg.max_wait_seconds, default=0)
     key = idempotency_key(body.get("idempotency_key"))
+    condition_shape(body.get("conditions"))
     dropped = json.loads(dataset["cleaning_summary"] or "{}").get("dropped_columns")
     parse_conditions(dataset_schema(dataset), body.get("conditions"), dropped)   # 400s before any work is accepted
     payload = {k: v for k, v in body.items() if k not in ("wait_seconds", "idempotency_key")}
@@ -162,6 +164,8 @@ def download(generation_id):
             generation_id, request.args.get("expires"), request.args.get("sig")):
         raise not_found()
     fmt = gen["output_format"]
+    if not Path(gen["artifact_path"]).is_file():     # swept between the check and now
+        raise not_found()
     response = send_file(gen["artifact_path"], mimetype=CONTENT_TYPES[fmt], as_attachment=True,
                          download_name=f"{generation_id}.{fmt}", conditional=False, etag=False)
     response.headers["Cache-Control"] = "no-store"   # customer data: never in a cache
@@ -200,7 +204,12 @@ def report(generation_id):
     dataset = records.dataset(get_db(), gen["dataset_id"], g.tenant_id)
     if gen["status"] not in ("ready", "partial") or dataset is None:
         raise not_found()
-    html = pipelines.generation_report(current_app, gen, dataset)
+    try:
+        html = pipelines.generation_report(current_app, gen, dataset)
+    except FileNotFoundError:       # the dataset expired and the sweeper removed its seed
+        raise SimioError("simio_dataset_not_found", "The generation's dataset has expired "
+                         "and its seed was removed, so no report can be built; upload the "
+                         "seed again.") from None
     response = current_app.response_class(html, mimetype="text/html")
     # Self-contained: inline styles and data: images only, nothing else may load.
     response.headers["Content-Security-Policy"] = (

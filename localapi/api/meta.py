@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, render_template_string, request
 from engine.errors import CATALOGUE
 from localapi.api import docs
 from localapi.db import get_db
-from localapi.problems import problem, request_id, respond
+from localapi.problems import problem, public_url, request_id, respond
 
 bp = Blueprint("meta", __name__)
 # Below this much free disk the store cannot take a seed upload or an artifact safely.
@@ -49,7 +49,7 @@ def _entry(code: str) -> dict:
     spec = CATALOGUE[code]
     return {"code": code, "status": spec.status, "title": spec.title, "cause": spec.cause,
             "fix": spec.fix, "retryable": spec.retryable, "support": SUPPORT,
-            "url": f"{request.host_url.rstrip('/')}/errors/{code}"}
+            "url": f"{public_url()}/errors/{code}"}
 
 
 def wants_html() -> bool:

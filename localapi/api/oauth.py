@@ -14,6 +14,9 @@ Errors use OAuth's shape, not problem+json, because OAuth clients parse ``error`
   an unknown client, an unclaimed credential, a wrong secret or a wrong audience, all alike
   and all after the same scrypt check, so none can be told from another.
 
+- 429 ``too_many_requests`` with ``Retry-After`` past the ``token`` rate limit (per IP and
+  global, ``localapi.ratelimit``).
+
 An omitted ``audience`` means the configured one. Issuance is not audited (too frequent);
 nothing here logs a secret or a token.
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from localapi import auth
+from localapi import auth, ratelimit
 from localapi.clock import now
 from localapi.db import get_db
 from localapi.problems import respond
@@ -93,6 +96,11 @@ def _client(params: dict) -> tuple[str, str]:
 
 @bp.post("/oauth/token")
 def token():
+    wait = ratelimit.check("token")
+    if wait is not None:        # Auth0's shape for its own rate limit
+        return respond({"error": "too_many_requests",
+                        "error_description": ratelimit.detail("token", wait)}, 429,
+                       headers={**NO_STORE, "Retry-After": str(wait)})
     try:
         params = _params()
         grant = params.get("grant_type")

@@ -111,12 +111,12 @@ def signup(db, request_id: str):
     return db.execute("SELECT * FROM signups WHERE request_id = ?", (request_id,)).fetchone()
 
 
-def open_signup_for_email(db, contact_email: str):
-    """The newest pending or approved request for this (normalised) email, or None."""
-    return db.execute("SELECT * FROM signups WHERE contact_email = ? "
-                      "AND status IN ('pending', 'approved') "
-                      "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                      (contact_email,)).fetchone()
+def email_in_use(db, contact_email: str) -> bool:
+    """Does a pending or approved request (so a tenant, or a tenant to be) have this email?
+    Compared case-insensitively, whatever older rows stored."""
+    return db.execute("SELECT 1 FROM signups WHERE lower(trim(contact_email)) = ? "
+                      "AND status IN ('pending', 'approved') LIMIT 1",
+                      (contact_email.strip().lower(),)).fetchone() is not None
 
 
 def signups(db, status: str | None = None) -> list:

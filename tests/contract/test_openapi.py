@@ -35,7 +35,7 @@ def app(tmp_path_factory):
 
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("SIMIO_")}
     app = create_app({"data_dir": str(tmp_path_factory.mktemp("openapi")),
-                      "approval": "auto"})
+                      "approval": "auto", "public_url": BASE})
     app.config["TESTING"] = True
     yield app
     app.extensions["simio_jobs"].shutdown(False)
@@ -123,12 +123,13 @@ def test_servers_point_at_this_server(ours):
 
 
 @pytest.mark.parametrize("base", ["https://127.0.0.1:8443", "http://[::1]:8080",
-                                  "http://localhost"])
-def test_servers_follow_the_request_host(app, base):
+                                  "http://evil.example"])
+def test_servers_never_follow_the_request_host(app, base):
+    # Issue 10: the Host header is the client's to forge; the URL is configuration.
     doc = app.test_client().get("/openapi.json", base_url=base + "/").get_json()
-    assert doc["servers"][0]["url"] == base
-    assert f"{base}/oauth/token" in doc["components"]["securitySchemes"]["bearerAuth"][
-        "description"]
+    assert doc["servers"][0]["url"] == BASE
+    description = doc["components"]["securitySchemes"]["bearerAuth"]["description"]
+    assert f"{BASE}/oauth/token" in description and base not in description
 
 
 def test_bearer_scheme_describes_the_local_token_issuer(app, ours):

@@ -104,6 +104,14 @@ def gen_body(**fields) -> dict:
     return {"row_count": 200, "output_format": "csv", **fields}
 
 
+def _signup_retry(w):
+    """The existing request is returned only to its submitter's retry (same key)."""
+    body, key = {"company_name": "Retry", "contact_email": "retry@acme.example"}, \
+        {"Idempotency-Key": "signup-retry-0123456789"}
+    w.client.post("/v1/signup", json=body, headers=key)
+    return w.client.post("/v1/signup", json=body, headers=key)
+
+
 def _signup_token(w):
     response = w.client.post("/v1/signup", json={"company_name": "C", "contact_email":
                                                  "claimer@acme.example"})
@@ -217,8 +225,7 @@ PRODUCERS = {
     # access
     ("post", "/v1/signup", "202"): lambda w: w.client.post(
         "/v1/signup", json={"company_name": "New", "contact_email": "new@acme.example"}),
-    ("post", "/v1/signup", "200"): lambda w: w.client.post(
-        "/v1/signup", json={"company_name": "A again", "contact_email": "a@acme.example"}),
+    ("post", "/v1/signup", "200"): lambda w: _signup_retry(w),
     ("post", "/v1/signup", "400"): lambda w: w.client.post(
         "/v1/signup", json={"company_name": "X", "contact_email": "not-an-email"}),
     ("get", "/v1/signup/{request_id}", "200"): lambda w: w.client.get(

@@ -62,33 +62,56 @@ def test_auto_approval_still_answers_pending_then_polls_approved(client):
     assert CLAIM_TOKEN.fullmatch(status["credential_claim_token"])
 
 
-def test_existing_pending_email_is_200_with_same_request(manual_client):
-    first = signup(manual_client).get_json()
-    again = signup(manual_client, company="Another Name", email="Data-Science@ACME.example ")
-    assert again.status_code == 200
-    assert again.get_json() == {"request_id": first["request_id"], "status": "pending"}
+KEY = {"Idempotency-Key": "signup-retry-0123456789"}
 
 
-def test_existing_approved_email_is_200_with_client_id_and_token(client):
-    first = signup(client).get_json()
-    again = signup(client)
+def keyed_signup(client, headers=KEY, **body):
+    body = {"company_name": "Acme Research", "contact_email": "data-science@acme.example",
+            **body}
+    return client.post("/v1/signup", json=body, headers=headers)
+
+
+def test_a_retry_with_the_same_key_is_200_with_the_same_request(manual_client):
+    first = keyed_signup(manual_client)
+    assert first.status_code == 202
+    again = keyed_signup(manual_client, contact_email="Data-Science@ACME.example ")
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == {"request_id": first.get_json()["request_id"],
+                                "status": "pending"}
+
+
+def test_a_retry_of_an_approved_request_shows_its_client_id_and_token(client):
+    first = keyed_signup(client).get_json()
+    again = keyed_signup(client)
     assert again.status_code == 200
     body = again.get_json()
-    assert body["request_id"] == first["request_id"]
-    assert body["status"] == "approved"
+    assert body["request_id"] == first["request_id"] and body["status"] == "approved"
     assert CLIENT_ID.fullmatch(body["client_id"])
     # The same token as the status poll shows: re-presented, not re-minted.
     polled = client.get(f"/v1/signup/{first['request_id']}").get_json()
     assert body["credential_claim_token"] == polled["credential_claim_token"]
 
 
-def test_resubmitting_after_claim_does_not_reissue_a_token(client):
-    request_id = signup(client).get_json()["request_id"]
+def test_a_retry_after_the_claim_does_not_reissue_a_token(client):
+    request_id = keyed_signup(client).get_json()["request_id"]
     claim(client, request_id)
-    again = signup(client)
+    again = keyed_signup(client)
     assert again.status_code == 200
     assert again.get_json() == {"request_id": request_id, "status": "approved",
                                 "client_id": again.get_json()["client_id"]}
+
+
+def test_the_same_key_with_another_email_is_a_conflict(manual_client):
+    keyed_signup(manual_client)
+    response = keyed_signup(manual_client, contact_email="other@acme.example")
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "simio_idempotency_conflict"
+
+
+@pytest.mark.parametrize("key", ["short", "k" * 15])
+def test_a_signup_key_must_be_long_enough_to_be_a_secret(manual_client, key):
+    _assert_invalid_field(keyed_signup(manual_client, headers={"Idempotency-Key": key}),
+                          "16 characters")
 
 
 def test_declined_request_allows_a_new_one(manual_app, manual_client):
@@ -106,15 +129,16 @@ def test_declined_request_allows_a_new_one(manual_app, manual_client):
     assert again.get_json()["status"] == "pending"
 
 
-def test_concurrent_signups_for_one_email_make_one_request(manual_app):
+def test_concurrent_retries_with_one_key_make_one_request(manual_app):
     barrier = threading.Barrier(6)
 
     def submit(_):
         barrier.wait()
-        return signup(manual_app.test_client())
+        return keyed_signup(manual_app.test_client())
 
     with ThreadPoolExecutor(6) as pool:
         responses = list(pool.map(submit, range(6)))
+    # One transaction records the request and its key, so the retries queue behind it.
     assert sorted(r.status_code for r in responses) == [200] * 5 + [202]
     assert len({r.get_json()["request_id"] for r in responses}) == 1
 
@@ -213,7 +237,7 @@ def test_unknown_and_malformed_ids_are_the_same_404(client, request_id):
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
     assert without_request_id(body) == {
-        "type": "http://localhost/errors/simio_signup_not_found", "title": "Not Found",
+        "type": "http://127.0.0.1:8080/errors/simio_signup_not_found", "title": "Not Found",
         "status": 404, "detail": "Signup request not found.", "code": "simio_signup_not_found"}
     assert body["request_id"] == response.headers["X-Request-Id"]
 
@@ -238,7 +262,7 @@ def test_claim_returns_the_secret_once(client):
                          "purpose"}
     assert CLIENT_ID.fullmatch(body["client_id"])
     assert len(body["client_secret"]) >= 32 and "." not in body["client_secret"]
-    assert body["token_url"] == "http://localhost/oauth/token"
+    assert body["token_url"] == "http://127.0.0.1:8080/oauth/token"
     assert body["audience"] == AUDIENCE
     assert body["grant_type"] == "client_credentials"
     assert body["purpose"] == "initial"
@@ -252,12 +276,15 @@ def test_claim_returns_the_secret_once(client):
     assert mint(client, body["client_id"], body["client_secret"])
 
 
-def test_token_url_follows_the_request_scheme_and_host(client):
+@pytest.mark.parametrize("public_url", ["", "https://simio.internal:8443"])
+def test_token_url_comes_from_configuration_never_the_host_header(make_app, public_url):
+    client = make_app(public_url=public_url).test_client()
     request_id = signup(client).get_json()["request_id"]
     token = client.get(f"/v1/signup/{request_id}").get_json()["credential_claim_token"]
     response = client.post("/v1/credential-claims", json={"claim_token": token},
-                           base_url="https://simio.internal:8443")
-    assert response.get_json()["token_url"] == "https://simio.internal:8443/oauth/token"
+                           base_url="https://attacker.example:443")
+    expected = public_url or "http://127.0.0.1:8080"          # default: the bind address
+    assert response.get_json()["token_url"] == expected + "/oauth/token"
 
 
 @pytest.mark.parametrize("token", [
@@ -268,7 +295,7 @@ def test_unknown_or_malformed_claim_tokens_are_the_same_404(client, token):
     response = client.post("/v1/credential-claims", json={"claim_token": token})
     assert response.status_code == 404
     assert without_request_id(response.get_json()) == {
-        "type": "http://localhost/errors/simio_credential_claim_not_found",
+        "type": "http://127.0.0.1:8080/errors/simio_credential_claim_not_found",
         "title": "Not Found", "status": 404,
         "detail": "Credential claim not found, expired, or already used.",
         "code": "simio_credential_claim_not_found"}

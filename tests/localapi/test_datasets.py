@@ -16,7 +16,7 @@ import pytest
 
 from tests.localapi.fixtures import (CONTRACT_SCHEMA, DATA, QUICKSTART_SUMMARY, assert_problem,
                                      contract, count, new_tenant, quickstart_observed,
-                                     raw_without_request_id, serving, stored_files, tenant_of,
+                                     raw_without_request_id, serving, sql, stored_files, tenant_of,
                                      upload, wait_job, without_request_id,
                                      world)  # noqa: F401  (world is a fixture)
 
@@ -254,6 +254,21 @@ def test_malformed_idempotency_key_header_is_400(app, client, tenant_token, key)
 
 # --- bad seeds: the reader's code, and nothing left behind -------------------------------
 
+# Refused by the request itself (format sniffed from a bounded prefix); every other bad
+# seed is refused by the job, which reads it under the reader's limits (issue 10).
+SNIFFED = {"empty", "whitespace_only", "bom_only", "random_bytes", "random_bytes_named_sav",
+           "png", "gzip"}
+
+
+def assert_failed_in_the_job(app, data_dir, code):
+    """The job read the seed and failed: a failed dataset and job, no files, no key."""
+    rows = sql(app, "SELECT d.status AS d, j.status AS j, j.error_code AS code "
+               "FROM datasets d JOIN jobs j ON j.dataset_id = d.dataset_id")
+    assert rows == [{"d": "failed", "j": "failed", "code": code}]
+    assert count(app, "idempotency") == 0
+    assert stored_files(data_dir, "datasets", "staging") == []
+
+
 @pytest.mark.parametrize("case", sorted(BAD_SEEDS))
 def test_bad_seed_is_400_with_the_reader_code_and_leaves_nothing(app, client, tenant_token,
                                                                  case):
@@ -262,16 +277,29 @@ def test_bad_seed_is_400_with_the_reader_code_and_leaves_nothing(app, client, te
     response = upload(client, headers, data, name)
     body = assert_problem(response, 400, code)
     assert body["title"] == "Bad Request"
-    assert_nothing_stored(app, app.config["SIMIO"].data_dir)
+    if case in SNIFFED:
+        assert_nothing_stored(app, app.config["SIMIO"].data_dir)
+    else:
+        assert_failed_in_the_job(app, app.config["SIMIO"].data_dir, code)
 
 
-@pytest.mark.parametrize("case", ["empty", "truncated_sav", "ragged_csv", "no_usable_columns"])
-def test_bad_seed_is_400_even_when_async(app, client, tenant_token, case):
-    """The seed is read before the job is accepted: a bad seed is never a 202."""
+@pytest.mark.parametrize("case", ["truncated_sav", "ragged_csv", "no_usable_columns"])
+def test_bad_seed_without_waiting_is_a_202_whose_job_fails_with_the_code(app, client,
+                                                                         tenant_token, case):
+    """The request never parses the seed: with wait 0 it answers 202, the job says why."""
     headers, _, _ = tenant_token
     data, name, code = BAD_SEEDS[case]
     response = upload(client, headers, data, name, wait=0)
-    assert_problem(response, 400, code)
+    assert response.status_code == 202, response.get_json()
+    job = wait_job(client, headers, response.get_json()["job_id"])
+    assert job["status"] == "failed" and job["error"]["code"] == code
+    assert_failed_in_the_job(app, app.config["SIMIO"].data_dir, code)
+
+
+def test_unrecognisable_seed_is_400_even_when_async(app, client, tenant_token):
+    headers, _, _ = tenant_token
+    data, name, code = BAD_SEEDS["empty"]
+    assert_problem(upload(client, headers, data, name, wait=0), 400, code)
     assert_nothing_stored(app, app.config["SIMIO"].data_dir)
 
 
@@ -280,7 +308,7 @@ def test_bad_seed_does_not_burn_its_idempotency_key(app, client, tenant_token):
     keyed = {**headers, "Idempotency-Key": "upload-1"}
     data, name, code = BAD_SEEDS["ragged_csv"]
     assert_problem(upload(client, keyed, data, name), 400, code)
-    assert_nothing_stored(app, app.config["SIMIO"].data_dir)
+    assert_failed_in_the_job(app, app.config["SIMIO"].data_dir, code)
     # the retry with the fixed file is new work, not a conflict
     response = upload(client, keyed, QUICKSTART_CSV)
     assert response.status_code == 200, response.get_json()

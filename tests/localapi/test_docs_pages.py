@@ -199,7 +199,7 @@ def test_landing_page_links_everything(client):
     for ref in page.assets:
         assert is_local(ref) and client.get(ref).status_code == 200, ref
     for url in URL.findall(response.get_data(as_text=True)):
-        assert urlsplit(url).hostname == "localhost", url   # only this server's own URL
+        assert urlsplit(url).hostname == "127.0.0.1", url   # only this server's own URL
 
 
 # -- /errors -----------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def test_every_catalogue_code_has_a_page(client, code):
     assert (data["code"], data["status"], data["title"], data["cause"], data["fix"],
             data["retryable"]) == (code, spec.status, spec.title, spec.cause, spec.fix,
                                    spec.retryable)
-    assert data["url"] == f"http://localhost/errors/{code}"
+    assert data["url"] == f"http://127.0.0.1:8080/errors/{code}"
     assert "request_id" in data["support"]
 
     response, page = html_page(client, f"/errors/{code}", headers={"Accept": BROWSER_ACCEPT})
@@ -273,7 +273,7 @@ def test_llms_txt_guides_coding_agents(client):
     response = client.get("/llms.txt")
     text = response.get_data(as_text=True)
     assert text.startswith("# simio-local")
-    assert "http://localhost/openapi.json" in text
+    assert "http://127.0.0.1:8080/openapi.json" in text
     assert "/v1/datasets/{dataset_id}/schema" in text
     assert re.search(r"[Ss]chema first", text) and "before building `conditions`" in text
     assert "Idempotency-Key" in text and "/v1/jobs/{job_id}" in text and "202" in text
@@ -308,7 +308,7 @@ def test_llms_txt_lists_only_routed_operations(client, app):
 
 def test_openapi_servers_is_this_server(client):
     doc = client.get("/openapi.json").get_json()
-    assert doc["servers"] == [{"url": "http://localhost",
+    assert doc["servers"] == [{"url": "http://127.0.0.1:8080",
                                "description": "This simio-local server"}]
 
 

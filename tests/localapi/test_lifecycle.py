@@ -102,7 +102,8 @@ def test_dataset_lives_24_hours_unless_read_and_the_sweeper_removes_its_files(cl
     assert client.get(f"/v1/datasets/{read}", headers=a.headers).status_code == 200
     assert expires(client, a, read) == iso(t[0] + DAY)     # the read refreshed it
     assert expires(client, a, idle) == iso(t0 + DAY)       # listing refreshed nothing
-    assert retention.sweep(app) == {"jobs": 0, "datasets": 0, "generations": 0, "staging": 0}
+    assert retention.sweep(app) == {"jobs": 0, "datasets": 0, "generations": 0, "staging": 0,
+                                    "orphans": 0}
 
     t[0] = t0 + DAY + 1                                    # 24 h 1 s
     for path in (f"/v1/datasets/{idle}", f"/v1/datasets/{idle}/schema",
@@ -118,7 +119,7 @@ def test_dataset_lives_24_hours_unless_read_and_the_sweeper_removes_its_files(cl
     assert dataset_dir(app, idle).exists() and generation_dir(app, generation_id).exists()
 
     counts = retention.sweep(app)
-    assert counts == {"jobs": 0, "datasets": 1, "generations": 1, "staging": 0}
+    assert counts == {"jobs": 0, "datasets": 1, "generations": 1, "staging": 0, "orphans": 0}
     assert not dataset_dir(app, idle).exists()
     assert not generation_dir(app, generation_id).exists()
     assert (dataset_dir(app, read) / MODEL_FILE).exists()   # still alive

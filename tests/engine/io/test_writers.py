@@ -171,9 +171,11 @@ def test_nothing_written_is_an_error_not_an_empty_file(tmp_path):
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
-def test_written_file_has_ordinary_permissions(tmp_path):
-    # mkstemp makes 0600 temp files; the result should look like any file open() creates.
-    umask = os.umask(0o022)
-    os.umask(umask)
-    path = write_table(sample_frame(), tmp_path / "out.parquet", "parquet")
-    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+def test_written_file_is_private_whatever_the_umask(tmp_path):
+    # Artifacts hold customer data: 0600 even under a permissive umask (was 0644, issue 10).
+    previous = os.umask(0o000)
+    try:
+        path = write_table(sample_frame(), tmp_path / "out.parquet", "parquet")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from engine.errors import SimioError
+from engine.io import atomic
 from engine.model import persistence
 from engine.model.persistence import load_model, save_model
 from engine.synthesizer import Synthesizer
@@ -334,7 +335,7 @@ def _fail_replace(*args, **kwargs):
 
 
 def test_failed_write_leaves_no_target_and_no_temp_files(synth, tmp_path, monkeypatch):
-    monkeypatch.setattr(persistence.os, "replace", _fail_replace)
+    monkeypatch.setattr(atomic.os, "replace", _fail_replace)
     target = tmp_path / "model.simio"
     with pytest.raises(OSError, match="disk on fire"):
         synth.save(target)
@@ -346,7 +347,7 @@ def test_failed_overwrite_keeps_the_old_file(synth, tmp_path, monkeypatch):
     old = Synthesizer(max_parents=0).fit(fixtures.quickstart())
     old.save(target)
     before = target.read_bytes()
-    monkeypatch.setattr(persistence.os, "replace", _fail_replace)
+    monkeypatch.setattr(atomic.os, "replace", _fail_replace)
     with pytest.raises(OSError):
         synth.save(target)
     monkeypatch.undo()
@@ -373,7 +374,7 @@ def test_save_returns_the_path_and_uses_os_replace(synth, tmp_path, monkeypatch)
         calls.append((Path(src), Path(dst)))
         return real_replace(src, dst)
 
-    monkeypatch.setattr(persistence.os, "replace", spy)
+    monkeypatch.setattr(atomic.os, "replace", spy)
     target = tmp_path / "m.simio"
     assert synth.save(target) == target
     assert len(calls) == 1 and calls[0][1] == target
