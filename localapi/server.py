@@ -47,6 +47,9 @@ from localapi.config import Config, is_loopback
 # (`wait_seconds`) holds one thread, so keep well above the job workers.
 REQUEST_THREADS = 16
 SHUTDOWN_GRACE = 2.0           # seconds in-flight requests get after SIGTERM
+# The socket's listen backlog (cheroot's default is 5): a burst of 48 clients (the load
+# check, benchmarks/bench_load.py) once saw a connection reset with the default.
+LISTEN_BACKLOG = 128
 READY_LINE = "simio-local ready (Ctrl-C or SIGTERM stops it)"   # the banner's last line
 TLS_DIR = "tls"
 
@@ -205,6 +208,7 @@ def serve(overrides: dict | None = None, *, tls: bool | None = None,
     server = wsgi.Server((cfg.host.strip("[]"), int(cfg.port)), None,
                          numthreads=REQUEST_THREADS, server_name="simio-local")
     server.shutdown_timeout = SHUTDOWN_GRACE
+    server.request_queue_size = LISTEN_BACKLOG
     server.version = "simio-local"
     if p.tls:
         from cheroot.ssl.builtin import BuiltinSSLAdapter
