@@ -332,19 +332,10 @@ def _write_key(path: Path, key) -> None:
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename (never half-written)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        _chmod(tmp, mode)          # O_CREAT's mode is filtered by the umask
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Whole or not at all, through the project's one atomic writer."""
+    from engine.io.atomic import write_bytes
+
+    write_bytes(path, data, mode=mode)
 
 
 def _chmod(path: Path, mode: int) -> None:
