@@ -67,19 +67,25 @@ class SeedMarginals:
 
 def count_marginals(model, frame: pd.DataFrame) -> SeedMarginals:
     """The summary of the cleaned seed ``frame`` at ``model``'s state resolution."""
+    nodes, codes = state_codes(model, frame, MAX_STATES)
+    return from_codes(nodes, [model.encodings_[j].n_states for j in nodes], codes, None)
+
+
+def state_codes(model, frame: pd.DataFrame, max_states: int | None = None) -> tuple[list, list]:
+    """The conditionable nodes (with at most ``max_states`` states) and each one's state
+    code per row of ``frame``; uint8 codes when they fit (1 MB per million rows)."""
     nodes, codes = [], []
     for j, enc in enumerate(model.encodings_):
         column = model.schema_[enc.name]
-        if column.conditioning_excluded or enc.n_states > MAX_STATES:
+        if column.conditioning_excluded or enc.n_states > (max_states or enc.n_states):
             continue
         series = frame[enc.name]
         if column.kind == "categorical":
             values = series.astype(object).where(series.notna(), None)
             series = pd.Series(pd.Categorical(values, categories=list(column.levels or [])))
         nodes.append(j)
-        codes.append(enc.encode(series))
-    n_states = [model.encodings_[j].n_states for j in nodes]
-    return from_codes(nodes, n_states, codes, None)
+        codes.append(_small(enc.encode(series), enc.n_states))
+    return nodes, codes
 
 
 def from_codes(nodes, n_states, codes, weights) -> SeedMarginals:
@@ -87,13 +93,13 @@ def from_codes(nodes, n_states, codes, weights) -> SeedMarginals:
     keep = [i for i, n in enumerate(n_states) if n <= MAX_STATES]
     nodes = [int(nodes[i]) for i in keep]
     n_states = [int(n_states[i]) for i in keep]
-    codes = [np.asarray(codes[i], dtype=np.int64) for i in keep]
+    codes = [_small(np.asarray(codes[i]), n_states[k]) for k, i in enumerate(keep)]
     one_way = [np.bincount(c, weights=weights, minlength=n).round().astype(np.int64)
                for c, n in zip(codes, n_states)]
     pairs, offsets, cells, counts = [], [0], [], []
     for a in range(len(nodes)):
         for b in range(a + 1, len(nodes)):
-            flat = codes[a] * n_states[b] + codes[b]
+            flat = codes[a].astype(np.int32) * n_states[b] + codes[b]
             full = np.bincount(flat, weights=weights, minlength=n_states[a] * n_states[b])
             nonzero = np.flatnonzero(full.round() > 0)
             if offsets[-1] + nonzero.size > MAX_PAIR_CELLS:
@@ -122,6 +128,10 @@ def from_old_sketch(sketch: dict | None, model) -> SeedMarginals | None:
     n_states = [model.encodings_[j].n_states for j in nodes]
     return from_codes(nodes, n_states, list(patterns.T),
                       np.asarray(sketch["counts"], dtype=np.float64))
+
+
+def _small(codes: np.ndarray, n_states: int) -> np.ndarray:
+    return codes.astype(np.uint8) if n_states <= 256 else codes.astype(np.int64)
 
 
 def _concat(parts, dtype) -> np.ndarray:
