@@ -3,21 +3,23 @@ scenario support (docs/conditioning.md, "Scenario support").
 
 Per conditionable column with at most ``MAX_STATES`` model states (levels; bins for numeric
 columns) the count of seed rows per state, and per pair of such columns the nonzero cells of
-their co-occurrence counts, pairs in column order until ``MAX_PAIR_CELLS`` cells are stored.
-That is no more than the fitted tables already show, never a per-row pattern, and its size
-does not grow with the row count. Stored as a few ``.npy`` arrays of small integer dtype.
+their co-occurrence counts: the pairs with the fewest nonzero cells that fit in
+``MAX_PAIR_CELLS`` cells together. That is no more than the fitted tables already show,
+never a per-row pattern, and its size does not grow with the row count. Stored as a few ``.npy`` arrays of small integer dtype.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 # A column with more states is left out (its pairs would dominate the budget).
 MAX_STATES = 64
-# Nonzero pair cells stored in total; a pair that no longer fits is left out. 2**18 cells
+# Nonzero pair cells stored in total; the pairs with most cells are left out. 2**18 cells
 # of (uint16 cell, uint32 count) are at most 1.5 MiB, whatever the row count.
 MAX_PAIR_CELLS = 2 ** 18
 ARRAY_NAMES = ("nodes", "n_states", "one_way", "pairs", "pair_offsets", "pair_cells",
@@ -96,18 +98,11 @@ def from_codes(nodes, n_states, codes, weights) -> SeedMarginals:
     codes = [_small(np.asarray(codes[i]), n_states[k]) for k, i in enumerate(keep)]
     one_way = [np.bincount(c, weights=weights, minlength=n).round().astype(np.int64)
                for c, n in zip(codes, n_states)]
-    pairs, offsets, cells, counts = [], [0], [], []
-    for a in range(len(nodes)):
-        for b in range(a + 1, len(nodes)):
-            flat = codes[a].astype(np.int32) * n_states[b] + codes[b]
-            full = np.bincount(flat, weights=weights, minlength=n_states[a] * n_states[b])
-            nonzero = np.flatnonzero(full.round() > 0)
-            if offsets[-1] + nonzero.size > MAX_PAIR_CELLS:
-                continue
-            pairs.append((nodes[a], nodes[b]))
-            offsets.append(offsets[-1] + nonzero.size)
-            cells.append(nonzero)
-            counts.append(full[nonzero].round().astype(np.int64))
+    kept = _smallest_pairs(codes, n_states, weights)
+    pairs = [(nodes[a], nodes[b]) for a, b in sorted(kept)]
+    cells = [kept[key][0] for key in sorted(kept)]
+    counts = [kept[key][1] for key in sorted(kept)]
+    offsets = np.cumsum([0] + [c.size for c in cells])
     all_counts = np.concatenate(one_way + counts) if one_way else np.zeros(0, np.int64)
     count_dtype = np.min_scalar_type(int(all_counts.max(initial=0)))
     return SeedMarginals(
@@ -116,6 +111,25 @@ def from_codes(nodes, n_states, codes, weights) -> SeedMarginals:
         pairs=np.asarray(pairs, dtype=np.int32).reshape(-1, 2),
         pair_offsets=np.asarray(offsets, dtype=np.int64),
         pair_cells=_concat(cells, np.uint16), pair_counts=_concat(counts, count_dtype))
+
+
+def _smallest_pairs(codes, n_states, weights) -> dict:
+    """``{(a, b): (nonzero cells, counts)}`` for the pairs with the fewest nonzero cells
+    (ties: the earlier pair) that fit in ``MAX_PAIR_CELLS`` together. One pass: each new
+    pair is added, then the largest are evicted until the total fits, so no more than the
+    budget and one pair are ever held."""
+    kept, heap, total = {}, [], 0
+    for order, (a, b) in enumerate(combinations(range(len(codes)), 2)):
+        flat = codes[a].astype(np.int32) * n_states[b] + codes[b]
+        full = np.bincount(flat, weights=weights, minlength=n_states[a] * n_states[b])
+        nonzero = np.flatnonzero(full.round() > 0)
+        kept[a, b] = (nonzero, full[nonzero].round().astype(np.int64))
+        heapq.heappush(heap, (-nonzero.size, -order, (a, b)))
+        total += nonzero.size
+        while total > MAX_PAIR_CELLS:
+            _, _, largest = heapq.heappop(heap)
+            total -= kept.pop(largest)[0].size
+    return kept
 
 
 def from_old_sketch(sketch: dict | None, model) -> SeedMarginals | None:
