@@ -1,12 +1,14 @@
 """What scenario support costs the model file and the fit: the seed's 1- and 2-way counts
 (``engine.quality.seed_marginals``) against the per-row pattern sketch they replaced.
 
-    python3 benchmarks/bench_seed_marginals.py [--sizes 20000x60,100000x30,1000000x30]
+    python3 benchmarks/bench_seed_marginals.py [--sizes 20000x60,100000x30] [--skip-old]
+    python3 benchmarks/bench_seed_marginals.py --sizes 1000000x30 --skip-old   # ~1-2 min
 
 For each ``wide_frame`` table (bench_fit's, fixed seed): fitted once, then timed in the
 same process: ``count_marginals`` (CPU seconds, best of 3) as a share of the fit's CPU
 seconds; the marginals' stored bytes; the old sketch (distinct patterns over the same
-columns, ``np.unique``) as the JSON it wrote, its bytes and its pattern count.
+columns, ``np.unique``) as the JSON it wrote, its bytes and its pattern count
+(``--skip-old`` leaves it out: at 1M x 30 it is some 30M integers as Python lists).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def old_sketch_json(model, frame: pd.DataFrame) -> tuple[int, int]:
     return len(body), len(counts)
 
 
-def measure(n: int, d: int) -> dict:
+def measure(n: int, d: int, old: bool = True) -> dict:
     frame = wide_frame(n, d)
     started = time.process_time()
     synth = Synthesizer().fit(frame)
@@ -49,7 +51,7 @@ def measure(n: int, d: int) -> dict:
         started = time.process_time()
         marginals = count_marginals(synth.model_, cleaned)
         times.append(time.process_time() - started)
-    old_bytes, old_patterns = old_sketch_json(synth.model_, cleaned)
+    old_bytes, old_patterns = old_sketch_json(synth.model_, cleaned) if old else (None, None)
     stored = sum(a.nbytes for a in marginals.to_arrays().values())
     every = len(marginals.nodes) * (len(marginals.nodes) - 1) // 2
     return {"table": f"{n:,} x {d}", "fit_cpu_s": round(fit_cpu, 2),
@@ -64,10 +66,11 @@ def measure(n: int, d: int) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="20000x60,100000x30")
+    parser.add_argument("--skip-old", action="store_true")
     args = parser.parse_args(argv)
     for size in args.sizes.split(","):
         n, d = (int(x) for x in size.split("x"))
-        print(json.dumps(measure(n, d)), flush=True)
+        print(json.dumps(measure(n, d, old=not args.skip_old)), flush=True)
 
 
 if __name__ == "__main__":
