@@ -134,14 +134,19 @@ def _smallest_pairs(codes, n_states, weights) -> dict:
 
 def from_old_sketch(sketch: dict | None, model) -> SeedMarginals | None:
     """A model file written with the per-pattern ``seed_sketch``: its marginals, so the file
-    keeps its support and saving it again no longer carries the patterns."""
-    if not sketch or not sketch.get("nodes"):
+    keeps its support and saving it again no longer carries the patterns; None for no
+    sketch or one that does not fit the model."""
+    try:
+        nodes = [int(j) for j in sketch["nodes"]]
+        patterns = np.asarray(sketch["patterns"], dtype=np.int64).reshape(-1, len(nodes))
+        n_states = [model.encodings_[j].n_states for j in nodes]
+        weights = np.asarray(sketch["counts"], dtype=np.float64).reshape(len(patterns))
+    except (TypeError, KeyError, ValueError, IndexError, ZeroDivisionError):
+        return None                # not a sketch this reader understands: no support
+    if min(nodes) < 0 or (patterns.size and
+                          ((patterns < 0) | (patterns >= np.asarray(n_states))).any()):
         return None
-    nodes = [int(j) for j in sketch["nodes"]]
-    patterns = np.asarray(sketch["patterns"], dtype=np.int64).reshape(-1, len(nodes))
-    n_states = [model.encodings_[j].n_states for j in nodes]
-    return from_codes(nodes, n_states, list(patterns.T),
-                      np.asarray(sketch["counts"], dtype=np.float64))
+    return from_codes(nodes, n_states, list(patterns.T), weights)
 
 
 def _small(codes: np.ndarray, n_states: int) -> np.ndarray:

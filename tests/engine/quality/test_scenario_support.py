@@ -250,6 +250,14 @@ def test_old_model_file_with_a_seed_sketch_loads_and_drops_the_patterns(apart, t
     again = loaded.save(tmp_path / "again.simio")
     manifest = json.loads(zipfile.ZipFile(again).read("manifest.json"))
     assert "seed_sketch" not in manifest["extra"] and _saved_arrays(again)
+    # a sketch that does not fit the model (a state past a column's last) loads, unsupported
+    patterns[0, 0] = 99
+    save_model(old, model, extra={"seed_sketch": {"nodes": nodes, "patterns": patterns.tolist(),
+                                                  "counts": counts.tolist()}})
+    broken = Synthesizer.load(old)
+    assert broken.seed_marginals_ is None
+    generation = broken.generate(300, seed=SEED, conditions=conditions)
+    assert generation.scenario_support is None and generation.rows_generated == 300
 
 
 def seed_marginals_codes(synth, node: int) -> np.ndarray:
