@@ -83,8 +83,7 @@ def state_codes(model, frame: pd.DataFrame, max_states: int | None = None) -> tu
             continue
         series = frame[enc.name]
         if column.kind == "categorical":
-            values = series.astype(object).where(series.notna(), None)
-            series = pd.Series(pd.Categorical(values, categories=list(column.levels or [])))
+            series = _in_level_order(series, list(column.levels or []))
         nodes.append(j)
         codes.append(_small(enc.encode(series), enc.n_states))
     return nodes, codes
@@ -119,9 +118,7 @@ def _smallest_pairs(codes, n_states, weights) -> dict:
     pair is added, then the largest are evicted until the total fits, so no more than the
     budget and one pair are ever held."""
     kept, heap, total = {}, [], 0
-    for order, (a, b) in enumerate(combinations(range(len(codes)), 2)):
-        flat = codes[a].astype(np.int32) * n_states[b] + codes[b]
-        full = np.bincount(flat, weights=weights, minlength=n_states[a] * n_states[b])
+    for order, (a, b, full) in enumerate(_pair_tables(codes, n_states, weights)):
         nonzero = np.flatnonzero(full.round() > 0)
         kept[a, b] = (nonzero, full[nonzero].round().astype(np.int64))
         heapq.heappush(heap, (-nonzero.size, -order, (a, b)))
@@ -130,6 +127,21 @@ def _smallest_pairs(codes, n_states, weights) -> dict:
             _, _, largest = heapq.heappop(heap)
             total -= kept.pop(largest)[0].size
     return kept
+
+
+def _pair_tables(codes, n_states, weights):
+    """(a, b, flat counts of (a's state, b's state)) for every pair a < b, in order."""
+    if weights is None:         # seed rows: the fit's own counting kernel, one pass a pair
+        from engine.model.statistics import TableCounts
+        table = TableCounts(np.stack(codes) if codes else np.zeros((0, 0), np.uint8), n_states)
+        for a in range(len(codes) - 1):
+            seconds = range(a + 1, len(codes))
+            for b, dense in zip(seconds, table.pairs(a, list(seconds))):
+                yield a, b, dense.ravel()
+        return
+    for a, b in combinations(range(len(codes)), 2):
+        flat = codes[a].astype(np.int32) * n_states[b] + codes[b]
+        yield a, b, np.bincount(flat, weights=weights, minlength=n_states[a] * n_states[b])
 
 
 def from_old_sketch(sketch: dict | None, model) -> SeedMarginals | None:
@@ -147,6 +159,20 @@ def from_old_sketch(sketch: dict | None, model) -> SeedMarginals | None:
                           ((patterns < 0) | (patterns >= np.asarray(n_states))).any()):
         return None
     return from_codes(nodes, n_states, list(patterns.T), weights)
+
+
+def _in_level_order(series: pd.Series, levels: list) -> pd.Series:
+    """``series`` as a Categorical over the schema's ``levels``, in their order (what the
+    encoding's codes follow). A cleaned column is already a Categorical of str: its codes
+    are remapped (no per-row objects, 5x faster at 1M rows); anything else goes by value."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and all(
+            isinstance(v, str) for v in [*series.cat.categories, *levels]):
+        position = pd.Index(levels).get_indexer(series.cat.categories)
+        codes = series.cat.codes.to_numpy()
+        mapped = np.where(codes >= 0, position[codes] if position.size else -1, -1)
+        return pd.Series(pd.Categorical.from_codes(mapped, categories=levels))
+    values = series.astype(object).where(series.notna(), None)
+    return pd.Series(pd.Categorical(values, categories=levels))
 
 
 def _small(codes: np.ndarray, n_states: int) -> np.ndarray:

@@ -156,6 +156,23 @@ def test_left_out_column_or_pair_gives_no_support(monkeypatch):
                                                    "extrapolated_share": 0.0}
 
 
+def test_categorical_codes_by_remap_equal_codes_by_value(apart):
+    """The fast path (a Categorical of str: codes remapped) gives the by-value codes, with a
+    category the frame lacks and missing values going to the missing code."""
+    values = pd.Series(["Y", None, "X", "Y"] * 4)
+    as_category = values.astype("category")
+    levels = ["X", "Y", "W"]
+    by_value = seed_marginals._in_level_order(values.astype(object), levels)
+    by_codes = seed_marginals._in_level_order(as_category, levels)
+    assert list(by_codes.cat.codes) == list(by_value.cat.codes) == [1, -1, 0, 1] * 4
+    frame = apart_seed_rows(apart)
+    frame["w"] = 0.0
+    plain = seed_marginals.state_codes(apart.model_, frame)
+    frame["kind"] = frame["kind"].astype("category")
+    fast = seed_marginals.state_codes(apart.model_, frame)
+    assert plain[0] == fast[0] and all(np.array_equal(a, b) for a, b in zip(plain[1], fast[1]))
+
+
 # --- what the model file carries ------------------------------------------------------------
 
 def _frame(n: int, columns: int, seed: int) -> pd.DataFrame:
