@@ -2,7 +2,7 @@
 
 read -> clean -> fit -> sample (optionally under a scenario) -> write, with scikit-learn
 conventions: ``__init__`` stores parameters, ``fit`` returns ``self`` and sets ``schema_``,
-``cleaning_summary_``, ``cleaning_decisions_``, ``seed_sketch_`` (scenario support) and
+``cleaning_summary_``, ``cleaning_decisions_``, ``seed_marginals_`` (scenario support) and
 ``model_``.
 """
 
@@ -23,7 +23,8 @@ from engine.model import structure
 from engine.model.network import BayesianNetworkModel
 from engine.model.persistence import load_model, save_model
 from engine.progress import ProgressCallback, no_progress
-from engine.quality.conditioning import scenario_support, seed_sketch
+from engine.quality.seed_marginals import SeedMarginals, count_marginals, from_old_sketch
+from engine.quality.conditioning import scenario_support
 from engine.sampling import conditional, forward
 from engine.sampling.conditions import parse_conditions
 
@@ -42,7 +43,8 @@ class Generation:
     scenario: dict = field(default_factory=dict)
     upweight_needed: float = 1.0
     # {"seed_rows_in_scenario", "extrapolated_share"} for a conditioned generation whose
-    # model carries a seed sketch (docs/conditioning.md, "Scenario support"); else None.
+    # model carries the seed's marginals (docs/conditioning.md, "Scenario support") and
+    # they cover every column and pair the scenario touches; else None.
     scenario_support: dict | None = None
     frames: Iterator[pd.DataFrame] | None = None
 
@@ -93,7 +95,7 @@ class Synthesizer:
         self.schema_ = result.schema
         self.cleaning_summary_ = result.summary
         self.cleaning_decisions_ = result.decisions
-        self.seed_sketch_ = seed_sketch(self.model_, result.frame)
+        self.seed_marginals_ = count_marginals(self.model_, result.frame)
         return self
 
     # -- sampling -------------------------------------------------------------------
@@ -116,13 +118,13 @@ class Synthesizer:
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)
         return Generation(n, draw.rows_generated, seed, scenario=scenario.to_dict(),
                           upweight_needed=draw.upweight_needed,
-                          scenario_support=scenario_support(getattr(self, "seed_sketch_", None),
-                                                             draw.solution),
+                          scenario_support=scenario_support(
+                              getattr(self, "seed_marginals_", None), draw.solution),
                           frames=conditional.iter_decode(model, draw, seed, chunk_rows))
 
     def scenario_support(self, n: int, conditions: dict | None, *, seed: int = 0) -> dict | None:
         """The support of a scenario without drawing rows (only the solve runs); None for no
-        scenario or a model saved without a seed sketch."""
+        scenario, a model saved without seed marginals or a scenario they leave out."""
         model = self._fitted()
         scenario = parse_conditions(model.schema_, conditions,
                                     self._dropped_columns())
@@ -130,7 +132,7 @@ class Synthesizer:
             return None
         solution = conditional.solve_scenario(model, _row_count(n), scenario, self.max_upweight,
                                               seed)
-        return scenario_support(getattr(self, "seed_sketch_", None), solution)
+        return scenario_support(getattr(self, "seed_marginals_", None), solution)
 
     def _dropped_columns(self) -> list:
         # a model attached by hand (model_ only) has no cleaning summary
@@ -156,11 +158,12 @@ class Synthesizer:
         model = self._fitted()
         extra = {"cleaning_summary": self.cleaning_summary_,
                  "cleaning_decisions": self.cleaning_decisions_,
-                 "seed_sketch": getattr(self, "seed_sketch_", None),
                  "params": {"auto_clean": bool(self.auto_clean),
                             "max_parents": self.max_parents,
                             "max_upweight": float(self.max_upweight)}}
-        return save_model(path, model, extra=extra)
+        marginals = getattr(self, "seed_marginals_", None)
+        return save_model(path, model, extra=extra, extra_arrays=None if marginals is None else
+                          {f"seed_marginals/{k}": v for k, v in marginals.to_arrays().items()})
 
     @classmethod
     def load(cls, path) -> "Synthesizer":
@@ -172,7 +175,7 @@ class Synthesizer:
         synth.schema_ = model.schema_
         synth.cleaning_summary_ = extra.get("cleaning_summary", {})
         synth.cleaning_decisions_ = extra.get("cleaning_decisions", [])
-        synth.seed_sketch_ = extra.get("seed_sketch")
+        synth.seed_marginals_ = _saved_marginals(extra, model)
         return synth
 
     def _fitted(self) -> BayesianNetworkModel:
@@ -180,6 +183,15 @@ class Synthesizer:
             raise NotFittedError("simio_invalid_field",
                                  "this Synthesizer is not fitted yet; call fit(seed) first")
         return self.model_
+
+
+def _saved_marginals(extra: dict, model) -> SeedMarginals | None:
+    arrays = {key.split("/", 1)[1]: value for key, value in extra.get("arrays", {}).items()
+              if key.startswith("seed_marginals/")}
+    if arrays:
+        return SeedMarginals.from_arrays(arrays)
+    # files written before the marginals carried per-pattern counts: keep only marginals
+    return from_old_sketch(extra.get("seed_sketch"), model)
 
 
 def _as_raw_table(data, filename) -> RawTable:

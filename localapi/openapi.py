@@ -301,14 +301,15 @@ def _merge_missing(target: dict, extra: dict) -> None:
 SCENARIO_SUPPORT_SCHEMA = {
     "type": "object",
     "description": (
-        "Present on a conditioned generation (when the dataset's model carries a seed "
-        "sketch): how much of the scenario the seed itself shows. seed_rows_in_scenario "
-        "counts the seed rows whose conditioned levels have a positive target share and "
-        "whose values fall in the model's bins that the numeric ranges touch (bin "
-        "resolution: it never undercounts). extrapolated_share is the share of the "
-        "scenario's rows in level combinations with no such seed row, i.e. drawn from the "
-        "model's extrapolation alone. 0 seed rows, or a large extrapolated share, means the "
-        "answer is the model's guess, not something the seed shows."),
+        "Present on a conditioned generation when the dataset's model carries the seed's "
+        "1- and 2-way state counts for every conditioned or ranged column and pair: how "
+        "much of the scenario the seed itself shows. seed_rows_in_scenario is an upper bound "
+        "on the seed rows inside the scenario (the smallest such count over those columns "
+        "and pairs; exact for one or two columns; at the model's bin resolution). "
+        "extrapolated_share is the share of the scenario's rows in level combinations some "
+        "1- or 2-way count shows no seed row for, i.e. drawn from the model's extrapolation "
+        "alone. 0 seed rows, or a large extrapolated share, means the answer is the model's "
+        "guess, not something the seed shows."),
     "required": ["seed_rows_in_scenario", "extrapolated_share"],
     "properties": {"seed_rows_in_scenario": {"type": "integer", "minimum": 0},
                    "extrapolated_share": {"type": "number", "minimum": 0, "maximum": 1}},

@@ -32,8 +32,14 @@ MANIFEST = "manifest.json"
 MANIFEST_DIGEST = "manifest.sha256"
 
 
-def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) -> Path:
+def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None,
+               extra_arrays: dict[str, np.ndarray] | None = None) -> Path:
+    """``extra``: plain JSON; ``extra_arrays``: named arrays (no objects) stored beside the
+    model's, checked the same way, and handed back by ``load_model`` as ``extra["arrays"]``."""
     arrays: dict[str, np.ndarray] = {}
+    extra_names = {key: f"extra/{key}.npy" for key in sorted(extra_arrays or {})}
+    for key, name in extra_names.items():
+        arrays[name] = np.ascontiguousarray(extra_arrays[key])
     encodings = []
     for j, enc in enumerate(model.encodings_):
         entry = enc.meta()
@@ -72,6 +78,8 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) 
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()},
         "extra": extra or {},
     }
+    if extra_names:
+        manifest["extra_arrays"] = extra_names
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as fh:
@@ -109,7 +117,10 @@ def load_model(path) -> tuple[BayesianNetworkModel, dict]:
             AttributeError, RuntimeError, zlib.error) as exc:
         raise _invalid(path, f"it is not a readable simio model ({exc})") from None
     try:
-        return _rebuild(manifest, arrays), manifest.get("extra", {})
+        extra = dict(manifest.get("extra", {}))
+        if manifest.get("extra_arrays"):
+            extra["arrays"] = {key: arrays[name] for key, name in manifest["extra_arrays"].items()}
+        return _rebuild(manifest, arrays), extra
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
         raise _invalid(path, f"its contents are inconsistent ({exc})") from None
 

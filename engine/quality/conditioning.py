@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 import pandas as pd
+
+from engine.quality.seed_marginals import SeedMarginals
 
 
 def _column(synth: pd.DataFrame, col) -> pd.Series:
@@ -66,61 +70,81 @@ def conditioning_report(synth: pd.DataFrame, conditions: dict, rows_requested: i
 
 # --- scenario support: how much of a scenario the seed has actually seen -------------------
 
-def seed_sketch(model, frame: pd.DataFrame) -> dict:
-    """The cleaned seed's rows as the model's node states (levels; bins for numeric
-    columns), counted per distinct pattern, over the columns that can be conditioned.
+def scenario_support(marginals: SeedMarginals | None, solution) -> dict | None:
+    """``{"seed_rows_in_scenario", "extrapolated_share"}`` for a solved scenario, from the
+    seed's 1- and 2-way state counts alone (``engine.quality.seed_marginals``).
 
-    Aggregate counts at the model's bin resolution, no values: what ``scenario_support``
-    needs after the model is saved and loaded without its seed. Plain JSON lists.
+    A state is inside the scenario when its level has a positive target share (a slice of
+    ``q`` with mass) or its bin is touched by the range. ``seed_rows_in_scenario``: the
+    smallest count of seed rows inside over every conditioned or ranged column and every
+    pair of them, an upper bound on the rows inside all at once (exact for one or two
+    columns). ``extrapolated_share``: the share of the calibrated joint ``q`` in level
+    combinations some 1- or 2-way count shows no seed row for inside the ranges. At bin
+    resolution a row in a bin a range only partly covers counts as inside, so both numbers
+    lean towards more support, never less. None without marginals (a model file without
+    them) or when the scenario touches a column or pair they leave out.
     """
-    nodes, codes = [], []
-    for j, enc in enumerate(model.encodings_):
-        column = model.schema_[enc.name]
-        if column.conditioning_excluded:
-            continue
-        series = frame[enc.name]
-        if column.kind == "categorical":
-            values = series.astype(object).where(series.notna(), None)
-            series = pd.Series(pd.Categorical(values, categories=list(column.levels or [])))
-        nodes.append(j)
-        codes.append(enc.encode(series))
-    if not nodes:
-        return {"nodes": [], "patterns": [], "counts": []}
-    patterns, counts = np.unique(np.column_stack(codes), axis=0, return_counts=True)
-    return {"nodes": nodes, "patterns": patterns.tolist(), "counts": counts.tolist()}
-
-
-def scenario_support(sketch: dict | None, solution) -> dict | None:
-    """``{"seed_rows_in_scenario", "extrapolated_share"}`` for a solved scenario.
-
-    ``seed_rows_in_scenario``: seed rows whose conditioned levels all have a positive
-    target share and whose ranged values fall in bins the ranges touch. ``extrapolated_share``:
-    the share of the scenario's rows (the calibrated joint ``q``) in level combinations with
-    no such seed row, i.e. drawn from the model's extrapolation alone. At the model's bin
-    resolution: a row in a bin a range only partly covers counts as inside, so both numbers
-    lean towards more support, never less. None without a sketch (older model files).
-    """
-    if not sketch or not sketch.get("nodes"):
+    if marginals is None:
         return None
-    column_of = {node: i for i, node in enumerate(sketch["nodes"])}
-    patterns = np.asarray(sketch["patterns"], dtype=np.int64).reshape(-1, len(column_of))
-    counts = np.asarray(sketch["counts"], dtype=np.int64)
-    if any(j not in column_of for j in list(solution.lam) + list(solution.cond_nodes)):
-        return None
-    inside = np.ones(counts.size, dtype=bool)
-    for node, weights in solution.lam.items():
-        touched = weights if weights.ndim == 1 else weights.max(axis=0)
-        inside &= touched[patterns[:, column_of[node]]] > 0
-    q = np.asarray(solution.q, dtype=np.float64).ravel()
-    if solution.cond_nodes:
-        cells = np.ravel_multi_index(tuple(patterns[:, column_of[j]] for j in solution.cond_nodes),
-                                     solution.dims)
-    else:
-        cells = np.zeros(counts.size, dtype=np.int64)
-    seen = np.bincount(cells[inside], weights=counts[inside], minlength=q.size)
+    cond = list(solution.cond_nodes)
+    involved = sorted(set(cond) | set(solution.lam))
+    q = np.asarray(solution.q, dtype=np.float64).reshape(tuple(solution.dims))
+    counts, allowed = {}, {}
+    for j in involved:
+        counts[j] = marginals.states(j)
+        if counts[j] is None:
+            return None
+        allowed[j] = np.ones(counts[j].size, dtype=bool)
+        if j in solution.lam:
+            weights = solution.lam[j]
+            allowed[j] &= (weights if weights.ndim == 1 else weights.max(axis=0)) > 0
+        if j in cond:
+            allowed[j] &= _q_margin(q, [cond.index(j)]) > 0
+    tables = {}
+    for a, b in combinations(involved, 2):
+        tables[a, b] = marginals.pair(a, b)
+        if tables[a, b] is None:
+            return None
+    bounds, seen = [], np.ones(q.shape, dtype=bool)
+    for j in involved:
+        bounds.append(int(counts[j][allowed[j]].sum()))
+        if j in cond:
+            seen &= _on_axes(counts[j] > 0, [cond.index(j)], q.ndim)
+        elif bounds[-1] == 0:
+            seen[...] = False
+    for (a, b), table in tables.items():
+        inside = allowed[a][:, None] & allowed[b][None, :]
+        if a in cond and b in cond:
+            axes = [cond.index(a), cond.index(b)]
+            inside &= _q_margin(q, axes) > 0
+            seen &= _on_axes(table > 0, axes, q.ndim)
+        elif a in cond or b in cond:
+            level, ranged = (a, b) if a in cond else (b, a)
+            by_level = table if level == a else table.T
+            seen &= _on_axes(by_level[:, allowed[ranged]].sum(axis=1) > 0, [cond.index(level)],
+                             q.ndim)
+        bounds.append(int(table[inside].sum()))
+        if not (a in cond or b in cond) and bounds[-1] == 0:
+            seen[...] = False
     total = float(q.sum())
-    return {"seed_rows_in_scenario": int(round(float(seen[q > 0].sum()))),
-            "extrapolated_share": float(q[seen == 0].sum() / total) if total > 0 else 0.0}
+    return {"seed_rows_in_scenario": min(bounds, default=0),
+            "extrapolated_share": float(q[~seen].sum() / total) if total > 0 else 0.0}
+
+
+def _q_margin(q: np.ndarray, axes: list) -> np.ndarray:
+    """``q`` summed over every axis but ``axes``, oriented in the order ``axes`` lists."""
+    margin = q.sum(axis=tuple(i for i in range(q.ndim) if i not in axes))
+    return margin if axes == sorted(axes) else margin.T
+
+
+def _on_axes(mask: np.ndarray, axes: list, ndim: int) -> np.ndarray:
+    """A 1- or 2-d mask over ``axes`` (in that order) shaped to broadcast over ``q``."""
+    if len(axes) == 2 and axes[0] > axes[1]:
+        mask, axes = mask.T, axes[::-1]
+    shape = [1] * ndim
+    for axis, size in zip(axes, mask.shape):
+        shape[axis] = size
+    return mask.reshape(shape)
 
 
 # Above this extrapolated share (or with no seed row at all) the support is worth a warning.

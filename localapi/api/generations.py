@@ -106,7 +106,7 @@ def with_scenario_support(body: dict, gen) -> dict:
     """Add the optional ``scenario_support`` of a conditioned generation (docs/
     conditioning.md). Recomputed from the dataset's cached model (the solve only, no rows:
     milliseconds) rather than stored, so no schema change; left out when the model is gone
-    or was saved without a seed sketch."""
+    or its seed marginals leave out a column or pair the scenario touches."""
     conditions = json.loads(gen["request_json"] or "{}").get("conditions")
     if not conditions or gen["status"] not in ("ready", "partial"):
         return body

@@ -37,7 +37,7 @@ def test_fit_returns_self_and_sets_fitted_attributes():
     assert synthesizer.fit(fixtures.quickstart()) is synthesizer
     added = set(vars(synthesizer)) - {"auto_clean", "max_parents", "max_upweight"}
     assert added == {"model_", "schema_", "cleaning_summary_", "cleaning_decisions_",
-                     "seed_sketch_"}
+                     "seed_marginals_"}
     assert synthesizer.model_.max_parents == 2
 
 
