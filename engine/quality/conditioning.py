@@ -149,6 +149,10 @@ def _on_axes(mask: np.ndarray, axes: list, ndim: int) -> np.ndarray:
 
 # Above this extrapolated share (or with no seed row at all) the support is worth a warning.
 EXTRAPOLATION_WARNING = 0.5
+# Fewer seed rows than this inside the scenario (an upper bound from the 1- and 2-way
+# counts) and the answer is the model's, whatever the pairwise counts show: a handful of
+# rows cannot say what a whole scenario looks like.
+FEW_SEED_ROWS = 20
 
 
 def support_warning(support: dict | None) -> str | None:
@@ -156,8 +160,11 @@ def support_warning(support: dict | None) -> str | None:
     if not support:
         return None
     rows, share = support["seed_rows_in_scenario"], support["extrapolated_share"]
-    if rows > 0 and share < EXTRAPOLATION_WARNING:
+    if rows >= FEW_SEED_ROWS and share < EXTRAPOLATION_WARNING:
         return None
+    if share < EXTRAPOLATION_WARNING:
+        return (f"the seed has at most {rows:,} rows inside this scenario: the generated rows "
+                f"are mostly the model's extrapolation, not something the seed shows.")
     return (f"the seed has {rows:,} rows inside this scenario and {share:.0%} of it lies in "
             f"level combinations the seed never shows inside the ranges: those rows are the "
             f"model's extrapolation, not something the seed shows.")

@@ -333,3 +333,16 @@ def test_report_shows_support_measured_on_the_tables(apart):
     assert observed_support(real, synthetic, mixed) == {
         "seed_rows_in_scenario": exact,
         "extrapolated_share": float((synthetic["kind"] == "X").mean())}
+
+
+def test_warning_rule_few_rows_unseen_share_and_enough_support():
+    from engine.quality.conditioning import FEW_SEED_ROWS, support_warning
+
+    assert support_warning(None) is None
+    assert support_warning({"seed_rows_in_scenario": FEW_SEED_ROWS,
+                            "extrapolated_share": 0.1}) is None
+    few = support_warning({"seed_rows_in_scenario": FEW_SEED_ROWS - 1,
+                           "extrapolated_share": 0.0})
+    assert few and f"at most {FEW_SEED_ROWS - 1} rows" in few
+    unseen = support_warning({"seed_rows_in_scenario": 500, "extrapolated_share": 0.5})
+    assert unseen and "50%" in unseen
