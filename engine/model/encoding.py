@@ -35,6 +35,15 @@ MAX_INTEGER_SPAN = 256
 # 9% of a clipped 0-100 score above 90 where the truth has 1.5%).
 INTEGER_KERNEL = np.array([1.0, 2.0, 3.0, 2.0, 1.0]) / 9.0
 INTEGER_FLOOR = 0.02
+# Tail resolution: the outermost quantile bins are split again at these fractions of a bin
+# width (from each end), when the piece still holds at least TAIL_MIN_ROWS seed rows, so a
+# range in the top or bottom few percent is answered by the model's own bins and not by
+# the handful of seed rows one wide end bin would hold.
+TAIL_SPLITS = (0.5, 0.25)
+TAIL_MIN_ROWS = 10
+# Seed precision: a column whose every value has at most this many decimals is generated
+# with that many (more than this is treated as continuous and left unrounded).
+MAX_DECIMALS = 6
 # A numeric parent of a categorical child is seen through this many coarse groups of its
 # bins, so the child's table stays estimable from a small seed.
 PARENT_GROUPS = 4
@@ -55,9 +64,11 @@ class NodeEncoding:
     n_knots: np.ndarray | None = None      # (bins,)
     bin_score: np.ndarray | None = None    # normal score of each bin (copula scale)
     parent_group: np.ndarray | None = None  # state -> coarse group when a parent
+    bin_cum: np.ndarray | None = None      # (bins + 1,) cumulative bin shares, 0 .. 1
     is_integer: bool = False
     lower: float | None = None
     upper: float | None = None
+    decimals: int | None = None            # seed precision (None: not rounded)
 
     @property
     def n_bins(self) -> int:
@@ -97,12 +108,38 @@ class NodeEncoding:
         return out
 
     # -- persistence ------------------------------------------------------------------
-    ARRAYS = ("thresholds", "knot_x", "knot_c", "n_knots", "bin_score", "parent_group")
+    ARRAYS = ("thresholds", "knot_x", "knot_c", "n_knots", "bin_score", "parent_group",
+              "bin_cum")
 
     def meta(self) -> dict:
         return {"name": self.name, "kind": self.kind, "n_states": self.n_states,
                 "missing_state": self.missing_state, "is_integer": self.is_integer,
-                "lower": self.lower, "upper": self.upper}
+                "lower": self.lower, "upper": self.upper, "decimals": self.decimals}
+
+    @property
+    def bin_mean_score(self) -> np.ndarray:
+        """Mean normal score of each bin's slice of the copula scale (a truncated standard
+        normal's mean), with 0 appended for the missing state when there is one."""
+        edges = ndtri(np.clip(self.bin_cum, 0.0, 1.0))
+        dens = np.exp(-0.5 * np.where(np.isfinite(edges), edges, 0.0) ** 2) / np.sqrt(2 * np.pi)
+        dens[~np.isfinite(edges)] = 0.0
+        width = np.diff(self.bin_cum)
+        mean = np.where(width > 0, (dens[:-1] - dens[1:]) / np.maximum(width, 1e-300),
+                        np.clip(edges[:-1], -8.0, 8.0))
+        return np.append(mean, 0.0) if self.missing_state >= 0 else mean
+
+    def round_to_seed(self, values: np.ndarray, lower: float, upper: float) -> np.ndarray:
+        """Values at the seed's precision, kept inside [lower, upper] on that grid."""
+        if self.is_integer or self.decimals is None:
+            return values
+        scale = 10.0 ** self.decimals
+        out = np.round(values * scale) / scale
+        lo, hi = np.ceil(lower * scale - 1e-9) / scale, np.floor(upper * scale + 1e-9) / scale
+        if lo <= hi:                      # a grid point lies inside the range
+            np.clip(out, lo, hi, out=out)
+        else:
+            np.clip(out, lower, upper, out=out)
+        return out
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {k: getattr(self, k) for k in self.ARRAYS if getattr(self, k) is not None}
@@ -131,7 +168,7 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
         thresholds = _midpoints(distinct)
     else:
         n_bins = n_bins_for(observed.size)
-        qs = np.quantile(observed, np.linspace(0, 1, n_bins + 1)[1:-1])
+        qs = np.quantile(observed, _cut_probabilities(n_bins, observed.size))
         if is_integer:
             qs = np.floor(qs) + 0.5          # cut between whole numbers, never through one
         else:
@@ -161,7 +198,30 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
         knot_x=knot_x, knot_c=knot_c, n_knots=n_knots,
         bin_score=ndtri(np.clip(mid, 1e-6, 1 - 1e-6)),
         parent_group=group.astype(np.int64), is_integer=is_integer,
-        lower=float(observed[0]), upper=float(observed[-1]))
+        bin_cum=np.concatenate([[0.0], cum]),
+        lower=float(observed[0]), upper=float(observed[-1]),
+        decimals=None if is_integer else seed_decimals(distinct))
+
+
+def _cut_probabilities(n_bins: int, n_rows: int) -> np.ndarray:
+    """Evenly spaced quantile levels, plus the tail splits of the two end bins."""
+    probs = list(np.linspace(0, 1, n_bins + 1)[1:-1])
+    for frac in TAIL_SPLITS:
+        p = frac / n_bins
+        if p * n_rows >= TAIL_MIN_ROWS:
+            probs += [p, 1.0 - p]
+    return np.unique(probs)
+
+
+def seed_decimals(distinct: np.ndarray) -> int | None:
+    """The fewest decimals (0 .. MAX_DECIMALS) every seed value is written with, else None."""
+    finite = distinct[np.isfinite(distinct)]
+    for d in range(MAX_DECIMALS + 1):
+        scaled = finite * 10.0 ** d
+        # float error of a d-decimal value, scaled: ~1e-16 relative; real digits: >= 1e-6
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-11 * np.maximum(1.0, np.abs(scaled))):
+            return d
+    return None
 
 
 def _point_mass_cuts(observed, distinct, n_bins) -> np.ndarray:

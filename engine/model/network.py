@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.errors import SimioError
 from engine.model import encoding, structure
-from engine.model.parameters import fit_node
+from engine.model.parameters import fit_node, fit_within_bin
 from engine.model.scores import (PROBIT, TABLE, LocalScorer, normal_scores,
                                  parent_state_map, parent_states)
 from engine.schema import Schema
@@ -76,6 +76,9 @@ class BayesianNetworkModel:
                   for j, (ps, kind) in enumerate(zip(self.parents_, self.kinds_))]
         self.tables_ = [table for table, _ in fitted]
         self.latents_ = [latent for _, latent in fitted]
+        self.within_ = [fit_within_bin(j, ps, kind, codes, self.encodings_, z, latent)
+                        for j, (ps, kind, (_, latent))
+                        in enumerate(zip(self.parents_, self.kinds_, fitted))]
         self.n_training_rows_ = int(len(frame))
         self.__dict__.pop("kernel_tables", None)
         return self
@@ -94,6 +97,11 @@ class BayesianNetworkModel:
         """A probit node's latent normal (mu per configuration, sigma, cum), else None."""
         latents = getattr(self, "latents_", None)
         return None if latents is None else latents[node]
+
+    def node_within(self, node: int):
+        """How a numeric node tracks its numeric parents inside a bin, else None."""
+        within = getattr(self, "within_", None)
+        return None if within is None else within[node]
 
     def config_of_rows(self, node: int, codes: np.ndarray) -> np.ndarray:
         """Each row's parent configuration (table row) for ``node``."""

@@ -18,6 +18,9 @@ from engine.model.scores import PROBIT, TABLE, config_index, fit_probit
 
 # Pseudo rows a table row borrows from the marginal (see module docstring).
 PRIOR_ROWS = 2.0
+# Floor on the within-bin residual spread (copula scale) of a numeric child that follows
+# numeric parents: an exact relation would otherwise give a zero spread.
+MIN_WITHIN_SIGMA = 1e-3
 
 
 def fit_table(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
@@ -57,3 +60,44 @@ def smoothed_counts(y, cfg, n_cfg, k) -> np.ndarray:
     marginal = (counts.sum(axis=0) + 0.5) / (counts.sum() + 0.5 * k)
     table = counts + PRIOR_ROWS * marginal
     return table / table.sum(axis=1, keepdims=True)
+
+
+def fit_within_bin(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
+                   encodings: list[NodeEncoding], z: dict[int, np.ndarray], latent):
+    """How a numeric child tracks its numeric parents *inside* the bins, or None.
+
+    The tables only see a parent's bin; inside one bin the child would not follow the
+    parent. So on the copula scale the child's normal score is regressed on each numeric
+    parent's offset from its bin's mean score (``within_scores``), around the table's own
+    centre per parent configuration (the probit mean, or for a count table the
+    configuration's mean score): ``z = centre[cfg] + beta . offsets + N(0, sigma^2)``. The
+    sampler draws the child's latent from that normal truncated to its sampled bin.
+    Returns ``{"parents", "beta", "sigma", "centre"}``.
+    """
+    numeric = [p for p in parents if encodings[p].kind == "numeric"]
+    if encodings[child].kind != "numeric" or not numeric:
+        return None
+    observed = ~np.isnan(z[child])
+    if observed.sum() < 2 * len(numeric) + 2:
+        return None
+    cfg, shape = config_index(codes, encodings, child, parents, kind)
+    n_cfg = int(np.prod(shape)) if shape else 1
+    zc, cfg = z[child][observed], cfg[observed]
+    if latent is not None:
+        centre = np.asarray(latent["mu"], dtype=np.float64)
+    else:
+        totals = np.bincount(cfg, minlength=n_cfg).astype(float)
+        centre = np.bincount(cfg, weights=zc, minlength=n_cfg) / np.maximum(totals, 1.0)
+    offsets = np.column_stack([within_scores(encodings[p], codes[observed, p], z[p][observed])
+                               for p in numeric])
+    residual = zc - centre[cfg]
+    beta = np.linalg.lstsq(offsets, residual, rcond=None)[0]
+    sigma = float(np.sqrt(np.mean((residual - offsets @ beta) ** 2)))
+    return {"parents": np.array(numeric, dtype=np.int64), "beta": beta.astype(np.float64),
+            "sigma": max(sigma, MIN_WITHIN_SIGMA), "centre": centre}
+
+
+def within_scores(enc: NodeEncoding, states: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """A numeric node's normal score minus its bin's mean score (0 where missing)."""
+    offset = scores - enc.bin_mean_score[states]
+    return np.where(np.isnan(offset), 0.0, offset)

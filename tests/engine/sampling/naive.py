@@ -148,3 +148,35 @@ def within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, cdf_lo, cdf
             x = float(math.floor(x + 0.5))
         out[i] = x
     return out
+
+
+def within_bin_latent_values(codes, mean, missing_state, sigma, cum, knot_x, knot_c, n_knots,
+                             cdf_lo, cdf_hi, uniforms, round_to_integer):
+    """Values whose within-bin position follows a latent N(mean[i], sigma) truncated to the
+    bin's slice of the copula scale, by the textbook route with scipy's normal: the slice
+    [ndtri(cum[b] + lo * w), ndtri(cum[b] + hi * w)] (w the bin's share), the truncated
+    normal's u-quantile there, its marginal probability rescaled to the bin (clamped to
+    [lo, hi]) as the within-bin level, then the plain within-bin inversion at that level.
+    Returns (values, levels)."""
+    from scipy.stats import norm, truncnorm
+    levels = np.empty(len(codes))
+    for i, b in enumerate(codes):
+        b = int(b)
+        if b == missing_state:
+            levels[i] = math.nan
+            continue
+        w = float(cum[b + 1] - cum[b])
+        lo, hi, u = float(cdf_lo[b]), float(cdf_hi[b]), float(uniforms[i])
+        q = lo + u * (hi - lo)
+        if w > 0 and hi > lo:
+            a = (norm.ppf(cum[b] + lo * w) - mean[i]) / sigma
+            c = (norm.ppf(cum[b] + hi * w) - mean[i]) / sigma
+            s = truncnorm.ppf(u, a, c)
+            q = min(max((norm.cdf(mean[i] + sigma * s) - cum[b]) / w, lo), hi)
+        levels[i] = q
+    # the inversion itself is within_bin_values' (its uniforms are then the levels)
+    ones, zeros = np.ones(knot_x.shape[0]), np.zeros(knot_x.shape[0])
+    safe = np.where(np.isnan(levels), 0.0, levels)
+    values = within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, zeros, ones,
+                               safe, round_to_integer)
+    return values, levels
