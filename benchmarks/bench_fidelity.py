@@ -254,7 +254,12 @@ def relation_shares(table: Table, model, synth: pd.DataFrame, train: pd.DataFram
     (a range on the middle half of the first numeric column the relation's table has)."""
     out = {}
     for label, holds in table.relations.items():
-        plain = float(np.mean(holds(synth)))
+        try:
+            plain = float(np.mean(holds(synth)))
+        except KeyError as exc:           # the cleaning dropped a column of the relation
+            out[label] = {"plain": 0.0, "conditioned": 0.0, "dropped": str(exc),
+                          "in_real_rows": float(np.mean(holds(table.frame)))}
+            continue
         numeric = [c.name for c in model.schema_ if c.kind == "numeric"
                    and c.name in label]
         conditioned = None

@@ -69,12 +69,15 @@ class NodeEncoding:
     lower: float | None = None
     upper: float | None = None
     decimals: int | None = None            # seed precision (None: not rounded)
+    derived: bool = False                  # computed from other columns (model/relations.py)
 
     @property
     def n_bins(self) -> int:
         return self.n_states - (1 if self.missing_state >= 0 else 0)
 
     def encode(self, series: pd.Series) -> np.ndarray:
+        if self.derived:
+            return np.zeros(len(series), dtype=np.int64)
         if self.kind == "categorical":
             codes = np.asarray(series.cat.codes, dtype=np.int64).copy()
             codes[codes < 0] = self.missing_state
@@ -114,7 +117,8 @@ class NodeEncoding:
     def meta(self) -> dict:
         return {"name": self.name, "kind": self.kind, "n_states": self.n_states,
                 "missing_state": self.missing_state, "is_integer": self.is_integer,
-                "lower": self.lower, "upper": self.upper, "decimals": self.decimals}
+                "lower": self.lower, "upper": self.upper, "decimals": self.decimals,
+                "derived": self.derived}
 
     @property
     def bin_mean_score(self) -> np.ndarray:
@@ -157,7 +161,16 @@ def encode_categorical(column: Column, series: pd.Series) -> NodeEncoding:
                         missing_state=n_levels if has_missing else -1)
 
 
-def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
+def encode_derived(column: Column) -> NodeEncoding:
+    """A column computed from others: one state, so it informs nothing and is never a
+    useful parent; its values come from its relation."""
+    return NodeEncoding(name=column.name, kind="categorical", n_states=1, missing_state=-1,
+                        derived=True)
+
+
+def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
+    """``cuts``: values that must start a bin (the cut points of a band of this column);
+    its numeric parent groups then follow the bands, so a band child sees exactly them."""
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     observed = np.sort(values[~np.isnan(values)])
     has_missing = observed.size < values.size
@@ -174,6 +187,8 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
         else:
             qs = np.concatenate([qs, _point_mass_cuts(observed, distinct, n_bins)])
         thresholds = np.unique(qs)
+    if len(cuts):
+        thresholds = _with_cuts(thresholds, observed, cuts, is_integer)
     n_bins = thresholds.size + 1
     bins = np.searchsorted(thresholds, observed, side="right")
     knots = [_bin_knots(observed[bins == b], _bin_span(b, thresholds, observed), is_integer)
@@ -190,6 +205,10 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
     mid = cum - counts / counts.sum() / 2.0
     n_states = n_bins + int(has_missing)
     group = np.minimum((np.arange(n_bins) * PARENT_GROUPS) // n_bins, PARENT_GROUPS - 1)
+    if len(cuts):
+        middles = (np.concatenate([[observed[0]], thresholds])
+                   + np.concatenate([thresholds, [observed[-1]]])) / 2.0
+        group = np.searchsorted(np.sort(np.asarray(cuts, dtype=float)), middles, side="right")
     if has_missing:
         group = np.append(group, group.max() + 1)
     return NodeEncoding(
@@ -201,6 +220,24 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
         bin_cum=np.concatenate([[0.0], cum]),
         lower=float(observed[0]), upper=float(observed[-1]),
         decimals=None if is_integer else seed_decimals(distinct))
+
+
+def _with_cuts(thresholds, observed, cuts, is_integer) -> np.ndarray:
+    """Thresholds plus the cuts (a whole-number cut of an integer column sits half a unit
+    below it), without bins that hold no seed value (a threshold in a cut's gap)."""
+    cuts = np.asarray(cuts, dtype=float)
+    if is_integer:
+        cuts = np.where(cuts == np.round(cuts), cuts - 0.5, cuts)
+    out = np.unique(np.concatenate([thresholds, cuts]))
+    while True:
+        counts = np.bincount(np.searchsorted(out, observed, side="right"),
+                             minlength=out.size + 1)
+        empty = np.flatnonzero(counts == 0)
+        removable = [t for b in empty for t in (b - 1, b)
+                     if 0 <= t < out.size and out[t] not in cuts]
+        if not removable:
+            return out
+        out = np.delete(out, removable[0])
 
 
 def _cut_probabilities(n_bins: int, n_rows: int) -> np.ndarray:

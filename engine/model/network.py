@@ -14,6 +14,7 @@ import pandas as pd
 
 from engine.errors import SimioError
 from engine.model import encoding, structure
+from engine.model import relations as model_relations
 from engine.model.parameters import fit_node, fit_within_bin
 from engine.model.scores import (PROBIT, TABLE, LocalScorer, normal_scores,
                                  parent_state_map, parent_states)
@@ -42,16 +43,18 @@ class BayesianNetworkModel:
     def __init__(self, max_parents: int = structure.MAX_PARENTS):
         self.max_parents = max_parents
 
-    def fit(self, frame: pd.DataFrame, schema: Schema) -> "BayesianNetworkModel":
+    def fit(self, frame: pd.DataFrame, schema: Schema,
+            relations: list[dict] | None = None) -> "BayesianNetworkModel":
+        """``relations``: the exact relations the cleaning found (``model/relations.py``)."""
         # One BLAS thread: the products here are small, several threads only oversubscribe
         # the cores, and a fixed thread count keeps the fitted numbers identical wherever
         # the fit runs.
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):
-            return self._fit(frame, schema)
+            return self._fit(frame, schema, [dict(r) for r in relations or []])
 
-    def _fit(self, frame: pd.DataFrame, schema: Schema) -> "BayesianNetworkModel":
+    def _fit(self, frame: pd.DataFrame, schema: Schema, relations) -> "BayesianNetworkModel":
         if list(frame.columns) != schema.names:
             raise ValueError("frame columns must equal the schema's names, in order")
         if len(frame) == 0:
@@ -59,11 +62,19 @@ class BayesianNetworkModel:
         if not isinstance(self.max_parents, int) or not 0 <= self.max_parents <= 6:
             raise ValueError("max_parents must be an integer between 0 and 6")
         self.schema_ = schema
+        self.relations_ = relations
+        derived = model_relations.numeric_targets(relations)
         self.encodings_ = [
-            encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
-            else encoding.encode_numeric(col, frame[col.name])
+            encoding.encode_derived(col) if col.name in derived
+            else encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
+            else encoding.encode_numeric(col, frame[col.name],
+                                         model_relations.band_cuts(relations, col.name))
             for col in schema
         ]
+        for rel in derived.values():
+            values = frame[rel["target"]].to_numpy(dtype=np.float64, na_value=np.nan)
+            rel["is_integer"] = bool(schema[rel["target"]].is_integer)
+            rel["decimals"] = encoding.seed_decimals(np.unique(values[~np.isnan(values)]))
         codes = np.column_stack([enc.encode(_in_schema_order(frame[col.name], col))
                                  for enc, col in zip(self.encodings_, schema)])
         z = {j: normal_scores(frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan))
@@ -81,6 +92,17 @@ class BayesianNetworkModel:
                         in enumerate(zip(self.parents_, self.kinds_, fitted))]
         self.n_training_rows_ = int(len(frame))
         self.__dict__.pop("kernel_tables", None)
+
+        def refit(child, parents):
+            self.kinds_[child] = scorer.kind(child, parents)
+            table, latent = fit_node(child, parents, self.kinds_[child], codes,
+                                     self.encodings_, z)
+            self.tables_[child], self.latents_[child] = table, latent
+            self.within_[child] = fit_within_bin(child, parents, self.kinds_[child], codes,
+                                                 self.encodings_, z, latent)
+            self.__dict__.pop("kernel_tables", None)
+
+        model_relations.enforce(self, refit)
         return self
 
     def _table_size(self, child: int, parents, kind: str | None = None) -> int:

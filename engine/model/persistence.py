@@ -23,14 +23,16 @@ import numpy as np
 from engine.errors import SimioError
 from engine.model.encoding import NodeEncoding
 from engine.model.network import BayesianNetworkModel
+from engine.model.relations import NODE_KINDS, NUMERIC_KINDS
 from engine.model.scores import PROBIT, TABLE
 from engine.schema import Schema
 
 FORMAT = "simio-model"
-# Version 2 (issue 11): within-bin regressions, bin shares, seed precision. Version 1
+# Version 2 (issue 11): within-bin regressions, bin shares, seed precision, relations. Version 1
 # files still load: they have none of these and sample exactly as they did.
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
+RELATION_KINDS = NUMERIC_KINDS + NODE_KINDS
 MANIFEST = "manifest.json"
 # Digest of the manifest bytes: catches edits and corruption (not an authenticity check).
 MANIFEST_DIGEST = "manifest.sha256"
@@ -84,6 +86,7 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) 
         "tables": tables,
         "latents": latents,
         "within": within,
+        "relations": getattr(model, "relations_", None) or [],
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()},
         "extra": extra or {},
     }
@@ -162,6 +165,9 @@ def _rebuild(manifest, arrays) -> BayesianNetworkModel:
     for enc in model.encodings_:
         if enc.kind == "numeric" and enc.bin_cum is None:
             enc.bin_cum = _bin_cum_from_scores(enc.bin_score)   # a version 1 file
+    model.relations_ = [dict(r) for r in manifest.get("relations") or []]
+    if any(r.get("kind") not in RELATION_KINDS for r in model.relations_):
+        raise ValueError("unknown relation kind")
     model.n_training_rows_ = int(manifest["n_training_rows"])
     if not (len(model.encodings_) == len(model.schema_) == len(model.tables_)
             == len(model.parents_) == len(model.kinds_) == len(model.latents_)

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from engine import rng
+from engine.model import relations
 from engine.model.parameters import within_scores
 from engine.sampling._kernels import (_forward_sample, _tilted_levels,
                                       _within_bin_latent_values, _within_bin_values)
@@ -69,6 +70,8 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
         j = int(j)
         column, enc = schema[j], model.encodings_[j]
         state = codes[:, j]
+        if enc.derived:
+            continue                                # computed by relations.apply below
         if enc.kind == "categorical":
             columns[column.name] = _categorical_values(column, enc, state)
             continue
@@ -106,6 +109,7 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
         scores[j] = _normal_scores(enc, latent, state, levels)
         np.clip(values, lower, upper, out=values)
         columns[column.name] = _numeric_series(enc.round_to_seed(values, lower, upper), enc)
+    relations.apply(model, columns)
     return pd.DataFrame({c.name: columns[c.name] for c in schema})
 
 
