@@ -15,7 +15,7 @@ import pandas as pd
 from engine.errors import SimioError
 from engine.model import encoding, structure
 from engine.model import relations as model_relations
-from engine.model.parameters import fit_node, fit_within_bin
+from engine.model.parameters import fit_node, fit_within_bin, latent_scores
 from engine.model.scores import (PROBIT, TABLE, LocalScorer, normal_scores,
                                  parent_state_map, parent_states)
 from engine.schema import Schema
@@ -83,24 +83,32 @@ class BayesianNetworkModel:
         self.parents_ = structure.learn_structure(
             scorer, self.encodings_, max_parents=self.max_parents, table_size=self._table_size)
         self.kinds_ = [scorer.kind(j, ps) for j, ps in enumerate(self.parents_)]
-        fitted = [fit_node(j, ps, kind, codes, self.encodings_, z)
-                  for j, (ps, kind) in enumerate(zip(self.parents_, self.kinds_))]
-        self.tables_ = [table for table, _ in fitted]
-        self.latents_ = [latent for _, latent in fitted]
-        self.within_ = [fit_within_bin(j, ps, kind, codes, self.encodings_, z, latent)
-                        for j, (ps, kind, (_, latent))
-                        in enumerate(zip(self.parents_, self.kinds_, fitted))]
+        values = {j: frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan)
+                  for j, enc in enumerate(self.encodings_) if enc.kind == "numeric"}
+        self.tables_, self.latents_, self.within_ = [], [], []
+
+        def refit(child, parents, append=False):
+            kind = self.kinds_[child] = scorer.kind(child, parents) if not append \
+                else self.kinds_[child]
+            table, latent = fit_node(child, parents, kind, codes, self.encodings_, z,
+                                     values.get(child))
+            scores = dict(z)
+            if child in values:
+                scores[child] = latent_scores(latent, values[child], z[child])
+            within = fit_within_bin(child, parents, kind, codes, self.encodings_, scores,
+                                    latent)
+            if append:
+                self.tables_.append(table), self.latents_.append(latent)
+                self.within_.append(within)
+            else:
+                self.tables_[child], self.latents_[child] = table, latent
+                self.within_[child] = within
+            self.__dict__.pop("kernel_tables", None)
+
+        for j, ps in enumerate(self.parents_):
+            refit(j, ps, append=True)
         self.n_training_rows_ = int(len(frame))
         self.__dict__.pop("kernel_tables", None)
-
-        def refit(child, parents):
-            self.kinds_[child] = scorer.kind(child, parents)
-            table, latent = fit_node(child, parents, self.kinds_[child], codes,
-                                     self.encodings_, z)
-            self.tables_[child], self.latents_[child] = table, latent
-            self.within_[child] = fit_within_bin(child, parents, self.kinds_[child], codes,
-                                                 self.encodings_, z, latent)
-            self.__dict__.pop("kernel_tables", None)
 
         model_relations.enforce(self, refit)
         return self

@@ -62,7 +62,8 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None) 
         arrays[f"latents/{j}/mu.npy"] = np.ascontiguousarray(latent["mu"], dtype=np.float64)
         arrays[f"latents/{j}/cum.npy"] = np.ascontiguousarray(latent["cum"], dtype=np.float64)
         latents.append({"mu": f"latents/{j}/mu.npy", "cum": f"latents/{j}/cum.npy",
-                        "sigma": float(latent["sigma"])})
+                        "sigma": float(latent["sigma"]),
+                        **{k: latent[k] for k in ("scale", "mean", "sd") if k in latent}})
     within = []
     for j, entry in enumerate(getattr(model, "within_", None) or [None] * len(tables)):
         if entry is None:
@@ -155,7 +156,9 @@ def _rebuild(manifest, arrays) -> BayesianNetworkModel:
     model.tables_ = [arrays[name] for name in manifest["tables"]]
     model.latents_ = [None if entry is None else
                       {"mu": arrays[entry["mu"]], "cum": arrays[entry["cum"]],
-                       "sigma": float(entry["sigma"])}
+                       "sigma": float(entry["sigma"]),
+                       **({"scale": "linear", "mean": float(entry["mean"]),
+                           "sd": float(entry["sd"])} if entry.get("scale") == "linear" else {})}
                       for entry in manifest["latents"]]
     model.within_ = [None if entry is None else
                      {"parents": arrays[entry["parents"]].astype(np.int64),

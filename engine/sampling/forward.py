@@ -102,7 +102,7 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
                 mean, sigma, cum = latent["mu"][cfg], float(latent["sigma"]), latent["cum"]
             else:
                 mean = within["centre"][cfg] + _within_shift(model, within, codes, scores)
-                sigma, cum = float(within["sigma"]), bin_cum(enc, latent)
+                sigma, cum = float(within["sigma"]), latent_cum(enc, latent)
             _within_bin_latent_values(state, mean, enc.missing_state, sigma, cum, enc.knot_x,
                                       enc.knot_c, enc.n_knots, lo_cdf, hi_cdf, uniforms,
                                       bool(enc.is_integer), values, levels)
@@ -124,6 +124,11 @@ def bin_cum(enc, latent) -> np.ndarray:
     if enc.bin_cum is not None:
         return enc.bin_cum
     return latent["cum"]
+
+
+def latent_cum(enc, latent) -> np.ndarray:
+    """The bins' edges on a node's latent scale (its own latent's, else the marginal)."""
+    return latent["cum"] if latent is not None else bin_cum(enc, latent)
 
 
 def _within_shift(model, within, codes, scores, skip: int = -1) -> np.ndarray:
@@ -168,7 +173,7 @@ def _tilted(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms) -> np.n
         beta[c] = within["beta"][within["parents"].tolist().index(j)]
         sigma[c] = within["sigma"]
         with np.errstate(divide="ignore"):
-            edges[c, :kenc.n_bins + 1] = ndtri(bin_cum(kenc, model.node_latent(k)))
+            edges[c, :kenc.n_bins + 1] = ndtri(latent_cum(kenc, model.node_latent(k)))
     levels = np.empty(n)
     _tilted_levels(codes[:, j], enc.missing_state, grid_z, grid_level, child_codes,
                    child_mean, beta, sigma, edges, uniforms, levels)
