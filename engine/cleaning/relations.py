@@ -48,19 +48,26 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
     corr = frame[numeric].corr(min_periods=MIN_ROWS) if len(numeric) > 1 else None
     # Later columns first: a derived column usually follows its sources (sale_price after
     # price and discount), and a column derived once is never a source.
+    used: set[str] = set()            # sources of relations found so far: never derived
     for y in reversed(numeric):
+        if y in used:
+            continue
         free = [x for x in numeric if x != y and x not in derived]
         relation = _numeric_relation(y, free, values, corr)
         if relation is not None:
             derived.add(y)
+            used.update(relation["sources"])
             found.append(relation)
     for c in categorical:
+        if c in used:
+            continue
         relation = _band(c, frame[c], [x for x in numeric if x not in derived], values)
         if relation is None:
             relation = _nested(c, frame, [p for p in categorical if p != c
                                           and p not in derived])
         if relation is not None:
             derived.add(relation["target"])
+            used.update(relation["sources"])
             found.append(relation)
     decisions = [decision(STEP, r["target"], "derive_column", f"{r['kind']}: {describe(r)}")
                  for r in found]

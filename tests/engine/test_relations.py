@@ -113,3 +113,18 @@ def test_near_relations_are_not_taken_for_exact_ones():
                           "g": np.where(x + rng.normal(0, 3, n) > 100, "hi", "lo")})
     synth = Synthesizer().fit(frame)
     assert synth.model_.relations_ == []
+
+
+def test_a_source_is_never_derived_itself():
+    """Chains (c = b, b = a - d) keep every source free, so each target is computed
+    from sampled columns only."""
+    rng = np.random.default_rng(4)
+    n = 300
+    a, d = rng.integers(0, 50, n), rng.integers(0, 50, n)
+    frame = pd.DataFrame({"a": a, "d": d, "b": a - d, "c": a - d})
+    synth = Synthesizer().fit(frame)
+    targets = {r["target"] for r in synth.model_.relations_}
+    sources = {s for r in synth.model_.relations_ for s in r["sources"]}
+    assert targets and not targets & sources
+    out = synth.sample(2000, seed=3)
+    assert (out["b"] == out["a"] - out["d"]).all() and (out["c"] == out["b"]).all()
