@@ -17,7 +17,7 @@ from engine.model.encoding import NodeEncoding, encode_numeric
 from engine.model.network import BayesianNetworkModel
 from engine.model.scores import PROBIT, TABLE
 from engine.sampling import forward
-from engine.sampling._kernels import (_forward_sample, _within_bin_latent_values,
+from engine.sampling._kernels import (_forward_sample, _tilted_levels, _within_bin_latent_values,
                                       _within_bin_values)
 from engine.schema import Column
 from tests.engine import fixtures
@@ -427,3 +427,31 @@ def test_latent_far_tail_uses_the_nearer_edge():
                               out, levels)
     assert np.all(levels >= 0.5) and np.all(np.diff(levels) > 0)
     np.testing.assert_allclose(levels, 0.5, atol=1e-4)
+
+
+# -- _tilted_levels ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tilted_levels_match_naive(seed):
+    rng = np.random.default_rng(5000 + seed)
+    n_bins, cells, n_children, n = int(rng.integers(1, 6)), 12, int(rng.integers(1, 3)), 200
+    missing_state = n_bins if seed % 2 else -1
+    codes = rng.integers(0, n_bins + (missing_state >= 0), n).astype(np.int64)
+    lo, hi = random_bounds(rng, n_bins)
+    grid_level = lo[:, None] + (np.arange(cells + 1) / cells)[None, :] * (hi - lo)[:, None]
+    grid_z = np.sort(rng.normal(0, 0.5, (n_bins, cells)), axis=1)
+    k_bins = int(rng.integers(2, 6))
+    edges = np.full((n_children, k_bins + 1), np.inf)
+    edges[:, 0] = -np.inf
+    edges[:, 1:-1] = np.sort(rng.normal(0, 1, (n_children, k_bins - 1)), axis=1)
+    child_codes = rng.integers(-1, k_bins, (n, n_children)).astype(np.int64)
+    child_mean = rng.normal(0, 1, (n, n_children))
+    beta = rng.normal(0, 2, n_children)
+    sigma = rng.choice([0.01, 0.2, 1.0], n_children)
+    u = rng.random(n)
+    out = np.empty(n)
+    _tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_mean, beta,
+                   sigma, edges, u, out)
+    ref = naive.tilted_levels(codes, missing_state, grid_z, grid_level, child_codes,
+                              child_mean, beta, sigma, edges, u)
+    np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12, equal_nan=True)
