@@ -21,6 +21,7 @@ from engine.io.writers import TableWriter
 from engine.model import structure
 from engine.model.network import BayesianNetworkModel
 from engine.model.persistence import load_model, save_model
+from engine.model.relations import translate_conditions
 from engine.progress import ProgressCallback, no_progress
 from engine.sampling import conditional, forward
 from engine.sampling.conditions import parse_conditions
@@ -84,7 +85,7 @@ class Synthesizer:
         result = clean(raw, auto_clean=bool(self.auto_clean))
         progress("clean", note=f"{len(result.schema)} columns kept")
         self.model_ = BayesianNetworkModel(max_parents=self.max_parents).fit(
-            result.frame, result.schema, progress=progress)
+            result.frame, result.schema, result.relations, progress=progress)
         self.schema_ = result.schema
         self.cleaning_summary_ = result.summary
         self.cleaning_decisions_ = result.decisions
@@ -103,7 +104,7 @@ class Synthesizer:
         model = self._fitted()
         n = _row_count(n)
         seed = rng.resolve_seed(seed)
-        scenario = parse_conditions(model.schema_, conditions)
+        scenario = parse_conditions(model.schema_, translate_conditions(model, conditions))
         if scenario.is_empty:
             return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows))
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)

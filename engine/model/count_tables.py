@@ -16,9 +16,12 @@ from engine.model.probit import probit_from_counts
 from engine.model.scores import PROBIT, TABLE
 
 
-def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer, encodings):
+def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer, encodings,
+                         linear=None):
     """(table, latent) of ``child``: the (configurations x states) table, and for a probit
-    child its latent normal ``{"mu", "sigma", "cum"}`` (else None)."""
+    child its latent normal ``{"mu", "sigma", "cum"}`` (else None). ``linear``: a callable
+    giving the value-scale probit (``parameters.fit_linear_probit``); it replaces the
+    copula probit when its BIC is higher."""
     enc = encodings[child]
     counts = scorer.counts(child, parents, kind)
     if enc.kind == "categorical":
@@ -29,6 +32,10 @@ def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer
         fit = probit_from_counts(observed, parents, encodings, enc)
         probs = fit.probs
         latent = {"mu": fit.mu, "sigma": fit.sigma, "cum": fit.cum}
+        alternative = linear() if linear is not None else None
+        if alternative is not None and alternative["bic"] > _probit_bic(fit, observed, enc):
+            probs = alternative["probs"]
+            latent = {k: v for k, v in alternative.items() if k not in ("probs", "bic")}
     elif kind == TABLE:
         probs = smoothed(observed)
     else:
@@ -38,6 +45,14 @@ def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer
     seen = np.column_stack([observed.sum(axis=1), counts[:, enc.missing_state]])
     p_missing = smoothed(seen)[:, 1]
     return np.hstack([probs * (1.0 - p_missing)[:, None], p_missing[:, None]]), latent
+
+
+def _probit_bic(fit, observed: np.ndarray, enc) -> float:
+    """BIC of the copula probit table over the observed-bin counts."""
+    used = observed > 0
+    loglik = float(np.sum(observed[used] * np.log(np.maximum(fit.probs[used], 1e-300))))
+    n_params = fit.n_features + enc.n_bins - 1
+    return loglik - 0.5 * np.log(max(fit.n_observed, 2)) * n_params
 
 
 def smoothed(counts: np.ndarray) -> np.ndarray:

@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from engine.model.encoding import NodeEncoding
 
@@ -116,6 +115,8 @@ def fit_probit(codes, encodings, z, child, parents) -> ProbitFit:
     bins = codes[observed, child]
     counts = np.bincount(bins, minlength=enc.n_bins).astype(float)
     cum = np.cumsum(counts)[:-1] / max(counts.sum(), 1.0)
+    from scipy.special import ndtr, ndtri   # fit-only: `simio generate` never loads scipy
+
     thresholds = ndtri(np.clip(cum, 1e-12, 1 - 1e-12))
     mu = design @ coef
     edges = ndtr((thresholds[None, :] - mu[:, None]) / sigma)
