@@ -20,8 +20,9 @@ def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer
                          linear=None):
     """(table, latent) of ``child``: the (configurations x states) table, and for a probit
     child its latent normal ``{"mu", "sigma", "cum"}`` (else None). ``linear``: a callable
-    giving the value-scale probit (``parameters.fit_linear_probit``); it replaces the
-    copula probit when its BIC is higher."""
+    giving the value-scale probit from the observed-bin counts
+    (``detail_moments.linear_probit``); it replaces the copula probit when its BIC is
+    higher."""
     enc = encodings[child]
     counts = scorer.counts(child, parents, kind)
     if enc.kind == "categorical":
@@ -32,7 +33,7 @@ def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer
         fit = probit_from_counts(observed, parents, encodings, enc)
         probs = fit.probs
         latent = {"mu": fit.mu, "sigma": fit.sigma, "cum": fit.cum}
-        alternative = linear() if linear is not None else None
+        alternative = linear(observed) if linear is not None else None
         if alternative is not None and alternative["bic"] > _probit_bic(fit, observed, enc):
             probs = alternative["probs"]
             latent = {k: v for k, v in alternative.items() if k not in ("probs", "bic")}

@@ -121,7 +121,7 @@ class BayesianNetworkModel:
         values = {j: frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan)
                   for j, enc in enumerate(self.encodings_)
                   if enc.kind == "numeric" and not enc.derived}
-        fitter = NodeFitter(scorer, self.encodings_, codes.T, values)
+        fitter = NodeFitter(scorer, self.encodings_, codes.T, values, partitions)
         self.tables_, self.latents_, self.within_ = [], [], []
 
         def refit(child, parents, append=False):

@@ -10,20 +10,18 @@ the bin's piecewise-linear CDF from its knots (the middle of a point mass's jump
 ``ndtri``. Its mean over a bin's rows is close to the bin's mean score
 (``NodeEncoding.bin_mean_score``) the offsets are taken from.
 
-What merges and what does not (docs/model.md, "Partitions"): the tables, the structure
-and the copula probit come from counts that add up over partitions. The two regressions
-here need per-configuration sums of products of these scores (X'X, X'z, z'z); they are
-sums over rows too, but they are taken over the whole frame in one pass, not gathered
-per partition, so ``fit(partitions=4)`` proves the merge property of the counts only.
+The regressions themselves come from per-configuration sums of products
+(``detail_moments``), gathered per row block and added, like the counts.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from engine.model import detail_moments
 from engine.model.count_tables import fit_node_from_counts
 from engine.model.encoding import NodeEncoding
-from engine.model.parameters import fit_linear_probit, fit_within_bin, latent_scores
+from engine.model.parameters import latent_scores
 from engine.model.scores import PROBIT
 
 
@@ -72,25 +70,42 @@ def _knot_cdf(xs, cs, x, side) -> np.ndarray:
 class NodeFitter:
     """Fits one node: the count table (issue 12), then issue 11's detail where it applies.
 
-    ``rows``: the (rows, columns) codes; ``values``: each numeric node's values.
+    ``rows``: the (rows, columns) codes; ``values``: each numeric node's values;
+    ``partitions``: the row blocks the detail's sums are gathered over and added up (the
+    blocks ``statistics.split_rows`` counts).
     """
 
-    def __init__(self, scorer, encodings, rows: np.ndarray, values: dict[int, np.ndarray]):
+    def __init__(self, scorer, encodings, rows: np.ndarray, values: dict[int, np.ndarray],
+                 partitions: int = 1):
         self.scorer, self.encodings, self.rows, self.values = scorer, encodings, rows, values
         self.scores = {j: value_scores(encodings[j], v) for j, v in values.items()}
+        bounds = np.linspace(0, rows.shape[0], max(partitions, 1) + 1).astype(np.int64)
+        self.blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
     def fit(self, child: int, parents: tuple[int, ...], kind: str):
         """(table, latent, within) of ``child`` with these parents."""
         linear = None
         if kind == PROBIT and child in self.values:
-            def linear():
-                return fit_linear_probit(self.rows, self.encodings, self.values[child], child,
-                                         parents)
+            def linear(observed):
+                sums = self._added(lambda r: detail_moments.linear_sums(
+                    self.rows[r], self.values[child][r], self.encodings, child, parents))
+                return detail_moments.linear_probit(sums, observed, parents, self.encodings,
+                                                    self.encodings[child])
         table, latent = fit_node_from_counts(child, parents, kind, self.scorer, self.encodings,
                                              linear=linear)
-        scores = self.scores
-        if child in self.values:
-            scores = dict(scores)
-            scores[child] = latent_scores(latent, self.values[child], scores[child])
-        within = fit_within_bin(child, parents, kind, self.rows, self.encodings, scores, latent)
-        return table, latent, within
+        numeric = [p for p in parents if self.encodings[p].kind == "numeric"]
+        if child not in self.values or not numeric:
+            return table, latent, None
+        scores = dict(self.scores)
+        scores[child] = latent_scores(latent, self.values[child], scores[child])
+        sums = self._added(lambda r: detail_moments.within_sums(
+            self.rows[r], {j: scores[j][r] for j in [child, *numeric]}, self.encodings,
+            child, parents, kind, numeric))
+        return table, latent, detail_moments.within_bin(sums, numeric, latent)
+
+    def _added(self, block_sums):
+        total = None
+        for rows in self.blocks:
+            part = block_sums(rows)
+            total = part if total is None else total + part
+        return total
