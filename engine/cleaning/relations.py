@@ -71,7 +71,10 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
             found.append(relation)
     decisions = [decision(STEP, r["target"], "derive_column", f"{r['kind']}: {describe(r)}")
                  for r in found]
-    return replace(table, relations=tuple(found)), decisions
+    # a sum of two parts has no range of its own to translate: not conditionable
+    excluded = {r["target"]: replace(table.columns[r["target"]], conditioning_excluded=True)
+                for r in found if r["kind"] == "sum"}
+    return replace(table.update(excluded, {}), relations=tuple(found)), decisions
 
 
 def describe(rel: dict) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.model.parameters import MIN_WITHIN_SIGMA, value_design, within_scores
+from engine.model.parameters import MIN_WITHIN_SIGMA, MIN_WITHIN_T, value_design, within_scores
 from engine.model.scores import MIN_SIGMA, PROBIT, config_index
 
 
@@ -77,8 +77,8 @@ def within_sums(rows, scores, encodings, child, parents, kind, numeric) -> Withi
 
 def linear_probit(sums: LinearSums, observed: np.ndarray, parents, encodings, enc):
     """``parameters.fit_linear_probit`` from the sums and the observed-bin counts
-    (configurations x bins): the table, the latent (``scale: "linear"``) and its BIC, or
-    None when the column has no spread."""
+    (configurations x bins): the table, the latent (``scale: "linear"``) and its
+    log-likelihood of the seed's bins, or None when the column has no spread."""
     from scipy.special import ndtr      # fit-only: `simio generate` never loads scipy
 
     weight = observed.sum(axis=1).astype(np.float64)
@@ -107,15 +107,14 @@ def linear_probit(sums: LinearSums, observed: np.ndarray, parents, encodings, en
     probs /= probs.sum(axis=1, keepdims=True)
     used = observed > 0
     loglik = float(np.sum(observed[used] * np.log(probs[used])))
-    bic = loglik - 0.5 * np.log(max(n, 2)) * (design.shape[1] - 1 + 2)
-    return {"probs": probs, "mu": mu, "sigma": float(sigma), "bic": bic,
+    return {"probs": probs, "mu": mu, "sigma": float(sigma), "loglik": loglik,
             "cum": np.concatenate([[0.0], ndtr(thresholds), [1.0]]),
             "scale": "linear", "mean": mean, "sd": sd}
 
 
 def within_bin(sums: WithinSums, numeric, latent):
     """``parameters.fit_within_bin`` from the sums: ``{"parents", "beta", "sigma",
-    "centre"}``, or None with too few rows for the regression."""
+    "centre"}``, or None with too few rows or no slope the seed can tell from zero."""
     n = float(sums.n.sum())
     if n < 2 * len(numeric) + 2:
         return None
@@ -126,8 +125,18 @@ def within_bin(sums: WithinSums, numeric, latent):
     # residual r = z - centre[cfg]
     o_r = sums.oz - sums.sum_o.T @ centre
     r_r = sums.zz - 2.0 * centre @ sums.sum_z + sums.n @ centre ** 2
-    beta = np.linalg.lstsq(sums.oo, o_r, rcond=None)[0]
-    rss = r_r - 2.0 * beta @ o_r + beta @ sums.oo @ beta
-    sigma = float(np.sqrt(max(rss, 0.0) / n))
-    return {"parents": np.array(numeric, dtype=np.int64), "beta": beta.astype(np.float64),
-            "sigma": max(sigma, MIN_WITHIN_SIGMA), "centre": centre}
+    keep = np.ones(len(numeric), dtype=bool)
+    for rounds in range(3):     # fit, drop the slopes the seed cannot tell from 0 (twice)
+        oo = sums.oo[np.ix_(keep, keep)]
+        beta = np.linalg.lstsq(oo, o_r[keep], rcond=None)[0]
+        rss = r_r - 2.0 * beta @ o_r[keep] + beta @ oo @ beta
+        sigma = max(float(np.sqrt(max(rss, 0.0) / n)), MIN_WITHIN_SIGMA)
+        t = np.abs(beta) / np.sqrt(np.maximum(np.diag(np.linalg.pinv(oo)) * sigma ** 2,
+                                              1e-300))
+        if np.all(t >= MIN_WITHIN_T) or rounds == 2:
+            break
+        keep[np.flatnonzero(keep)[t < MIN_WITHIN_T]] = False
+        if not keep.any():
+            return None
+    return {"parents": np.array(numeric, dtype=np.int64)[keep],
+            "beta": beta.astype(np.float64), "sigma": sigma, "centre": centre}

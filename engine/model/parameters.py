@@ -22,6 +22,12 @@ PRIOR_ROWS = 2.0
 # Floor on the within-bin residual spread (copula scale) of a numeric child that follows
 # numeric parents: an exact relation would otherwise give a zero spread.
 MIN_WITHIN_SIGMA = 1e-3
+# A within-bin slope whose t-statistic is below this is noise (a weak relation seen in a
+# bin a few units wide): it is dropped, and with no slope left the child has no within-bin
+# model (a weak pair gains nothing from one, and pays in variance and sampling time).
+MIN_WITHIN_T = 3.0
+# Level of the likelihood-ratio test that keeps a probit child on its value scale.
+LINEAR_LEVEL = 0.99
 
 
 def fit_table(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
@@ -36,7 +42,7 @@ def fit_node(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
     """(table, latent): the table, and for a probit child its latent normal
     ``{"mu": per configuration, "sigma", "cum": the bins' edges as latent probabilities}``
     (else None). With the child's ``values``, a probit child is also fitted on its value
-    scale (``fit_linear_probit``) and the better BIC of the two is kept."""
+    scale (``fit_linear_probit``), kept when the data do not reject it."""
     enc = encodings[child]
     cfg, shape = config_index(codes, encodings, child, parents, kind)
     n_cfg = int(np.prod(shape)) if shape else 1
@@ -51,10 +57,10 @@ def fit_node(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
         latent = {"mu": fit.mu, "sigma": fit.sigma, "cum": fit.cum}
         linear = fit_linear_probit(codes, encodings, values, child, parents) \
             if values is not None else None
-        if linear is not None and linear["bic"] > _probit_bic(fit, codes, encodings, z, child,
-                                                              parents):
+        if linear is not None and _linear_is_consistent(linear, fit, codes, encodings, z,
+                                                        child, parents):
             probs = linear.pop("probs")
-            latent = {k: v for k, v in linear.items() if k != "bic"}
+            latent = {k: v for k, v in linear.items() if k != "loglik"}
     elif kind == TABLE:
         probs = smoothed_counts(y[observed], cfg[observed], n_cfg, enc.n_bins)
     else:
@@ -82,7 +88,8 @@ def fit_within_bin(child: int, parents: tuple[int, ...], kind: str, codes: np.nd
     centre per parent configuration (the probit mean, or for a count table the
     configuration's mean score): ``z = centre[cfg] + beta . offsets + N(0, sigma^2)``. The
     sampler draws the child's latent from that normal truncated to its sampled bin.
-    Returns ``{"parents", "beta", "sigma", "centre"}``.
+    Slopes the seed cannot tell from zero (``MIN_WITHIN_T``) are dropped; with none left the
+    result is None. Returns ``{"parents", "beta", "sigma", "centre"}``.
     """
     numeric = [p for p in parents if encodings[p].kind == "numeric"]
     if encodings[child].kind != "numeric" or not numeric:
@@ -101,10 +108,22 @@ def fit_within_bin(child: int, parents: tuple[int, ...], kind: str, codes: np.nd
     offsets = np.column_stack([within_scores(encodings[p], codes[observed, p], z[p][observed])
                                for p in numeric])
     residual = zc - centre[cfg]
-    beta = np.linalg.lstsq(offsets, residual, rcond=None)[0]
-    sigma = float(np.sqrt(np.mean((residual - offsets @ beta) ** 2)))
-    return {"parents": np.array(numeric, dtype=np.int64), "beta": beta.astype(np.float64),
-            "sigma": max(sigma, MIN_WITHIN_SIGMA), "centre": centre}
+    keep = np.ones(len(numeric), dtype=bool)
+    for _ in range(2):      # fit, drop the slopes the seed cannot tell from 0, refit
+        x = offsets[:, keep]
+        beta = np.linalg.lstsq(x, residual, rcond=None)[0]
+        sigma = float(np.sqrt(np.mean((residual - x @ beta) ** 2)))
+        cov = np.linalg.pinv(x.T @ x) * max(sigma, MIN_WITHIN_SIGMA) ** 2
+        t = np.abs(beta) / np.sqrt(np.maximum(np.diag(cov), 1e-300))
+        if np.all(t >= MIN_WITHIN_T):
+            break
+        kept = np.flatnonzero(keep)
+        keep[kept[t < MIN_WITHIN_T]] = False
+        if not keep.any():
+            return None
+    return {"parents": np.array(numeric, dtype=np.int64)[keep],
+            "beta": beta.astype(np.float64), "sigma": max(sigma, MIN_WITHIN_SIGMA),
+            "centre": centre}
 
 
 def within_scores(enc: NodeEncoding, states: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -113,12 +132,25 @@ def within_scores(enc: NodeEncoding, states: np.ndarray, scores: np.ndarray) -> 
     return np.where(np.isnan(offset), 0.0, offset)
 
 
-def _probit_bic(fit, codes, encodings, z, child, parents) -> float:
+def _linear_is_consistent(linear, fit, codes, encodings, z, child, parents) -> bool:
+    """Keep the value-scale probit when the data do not reject it against the copula
+    probit: the copula's free thresholds always fit the seed's bin shares better, by about
+    half a chi-square with (bins - 3) degrees of freedom when the value scale is right, so
+    the value scale is kept unless twice the log-likelihood gap exceeds that chi-square's
+    ``LINEAR_LEVEL`` quantile (a skewed or trending column is rejected; a linear one with a
+    common spread is kept, and its tails no longer come from the seed's few tail rows)."""
     observed = ~np.isnan(z[child])
     cfg, _ = config_index(codes[observed], encodings, child, parents, PROBIT)
-    loglik = np.sum(np.log(np.maximum(fit.probs[cfg, codes[observed, child]], 1e-300)))
-    n_params = fit.n_features + encodings[child].n_bins - 1
-    return float(loglik - 0.5 * np.log(max(fit.n_observed, 2)) * n_params)
+    copula = float(np.sum(np.log(np.maximum(fit.probs[cfg, codes[observed, child]], 1e-300))))
+    return linear_is_consistent(copula, linear["loglik"], encodings[child].n_bins)
+
+
+def linear_is_consistent(copula_loglik: float, linear_loglik: float, n_bins: int) -> bool:
+    """The likelihood-ratio rule of ``_linear_is_consistent`` from the two log-likelihoods."""
+    from scipy.stats import chi2        # fit-only: `simio generate` never loads scipy
+
+    df = n_bins - 3
+    return df > 0 and 2.0 * (copula_loglik - linear_loglik) <= chi2.ppf(LINEAR_LEVEL, df)
 
 
 def fit_linear_probit(codes, encodings, values, child, parents):
@@ -129,8 +161,8 @@ def fit_linear_probit(codes, encodings, values, child, parents):
     so its tails are the seed's few tail rows; for a column that is linear in its parents
     with a common spread (an intent score, a price), the value scale puts the tail where
     the regression on every row says it is. Two parameters (mean, spread) instead of one
-    threshold per bin. Returns the table, the latent (``scale: "linear"``) and its BIC, or
-    None when the column has no spread.
+    threshold per bin. Returns the table, the latent (``scale: "linear"``) and its
+    log-likelihood of the seed's bins, or None when the column has no spread.
     """
     from scipy.special import ndtr      # fit-only: `simio generate` never loads scipy
 
@@ -158,8 +190,7 @@ def fit_linear_probit(codes, encodings, values, child, parents):
     probs /= probs.sum(axis=1, keepdims=True)
     bins = codes[observed, child]
     loglik = float(np.sum(np.log(probs[cfg, bins])))
-    bic = loglik - 0.5 * np.log(max(u.size, 2)) * (design.shape[1] - 1 + 2)
-    return {"probs": probs, "mu": mu, "sigma": float(sigma), "bic": bic,
+    return {"probs": probs, "mu": mu, "sigma": float(sigma), "loglik": loglik,
             "cum": np.concatenate([[0.0], ndtr(thresholds), [1.0]]),
             "scale": "linear", "mean": mean, "sd": sd}
 

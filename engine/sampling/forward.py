@@ -29,6 +29,9 @@ STREAM_VALUES = 1
 # tracking children's bins: enough to follow a |r| = 0.99 pair inside a bin, few enough
 # that a million rows stay well under a second.
 TILT_CELLS = 12
+# A child moved by less than this many latent spreads across the parent's widest bin
+# does not tilt the parent (its bin is no evidence; the tilt would cost time for nothing).
+MIN_TILT = 0.25
 
 
 def no_evidence(d: int):
@@ -65,6 +68,8 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
     columns = {}
     slots = numeric_slots(model)
     scores: dict[int, np.ndarray] = {}
+    parents_tracked = {int(p) for k in range(len(model.encodings_))
+                       if (w := model.node_within(k)) is not None for p in w["parents"]}
     schema = list(model.schema_)
     for j in model.kernel_tables.order:
         j = int(j)
@@ -82,21 +87,23 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
             lower, upper = enc.lower, enc.upper
         n = state.shape[0]
         values = np.empty(n, dtype=np.float64)
-        levels = np.empty(n, dtype=np.float64)
         uniforms = value_uniforms[:, slots[j]]
         latent, within = model.node_latent(j), model.node_within(j)
         children = tracking_children(model, j) if latent is None and within is None else []
-        if children:
-            levels = _tilted(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms)
+        levels = _tilted(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms) \
+            if children else None
+        if levels is not None:
             _within_bin_values(state, enc.missing_state, enc.knot_x, enc.knot_c, enc.n_knots,
                                np.zeros(enc.n_bins), np.ones(enc.n_bins),
                                np.nan_to_num(levels), bool(enc.is_integer), values)
         elif latent is None and within is None:
             _within_bin_values(state, enc.missing_state, enc.knot_x, enc.knot_c, enc.n_knots,
                                lo_cdf, hi_cdf, uniforms, bool(enc.is_integer), values)
-            levels = lo_cdf[np.minimum(state, enc.n_bins - 1)] + uniforms * (
-                hi_cdf - lo_cdf)[np.minimum(state, enc.n_bins - 1)]
+            if j in parents_tracked:
+                b = np.minimum(state, enc.n_bins - 1)
+                levels = lo_cdf[b] + uniforms * (hi_cdf - lo_cdf)[b]
         else:
+            levels = np.empty(n, dtype=np.float64)
             cfg = model.config_of_rows(j, codes)
             if within is None:
                 mean, sigma, cum = latent["mu"][cfg], float(latent["sigma"]), latent["cum"]
@@ -106,7 +113,8 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
             _within_bin_latent_values(state, mean, enc.missing_state, sigma, cum, enc.knot_x,
                                       enc.knot_c, enc.n_knots, lo_cdf, hi_cdf, uniforms,
                                       bool(enc.is_integer), values, levels)
-        scores[j] = _normal_scores(enc, latent, state, levels)
+        if j in parents_tracked:
+            scores[j] = _normal_scores(enc, latent, state, levels)
         np.clip(values, lower, upper, out=values)
         columns[column.name] = _numeric_series(enc.round_to_seed(values, lower, upper), enc)
     relations.apply(model, columns)
@@ -147,9 +155,17 @@ def tracking_children(model, node: int) -> list[int]:
             if (w := model.node_within(k)) is not None and node in set(w["parents"].tolist())]
 
 
-def _tilted(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms) -> np.ndarray:
+def _tilt_strength(model, child, parent, span) -> float:
+    """How far (in the child's latent spreads) the parent's position inside its widest bin
+    moves the child: below ``MIN_TILT`` the child's bin says nothing about it."""
+    within = model.node_within(child)
+    beta = within["beta"][within["parents"].tolist().index(parent)]
+    return abs(float(beta)) * span / float(within["sigma"])
+
+
+def _tilted(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms):
     """Levels of a plain numeric node given its tracking children's bins (see
-    ``_kernels._tilted_levels``)."""
+    ``_kernels._tilted_levels``), or None when no child is informative enough."""
     enc = model.encodings_[j]
     cum = enc.bin_cum
     width = np.diff(cum)[:, None]
@@ -158,6 +174,10 @@ def _tilted(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms) -> np.n
     mid_level = (grid_level[:, 1:] + grid_level[:, :-1]) / 2.0
     grid_z = ndtri(np.clip(cum[:-1, None] + mid_level * width, 1e-300, 1 - 1e-16)) \
         - enc.bin_mean_score[:enc.n_bins, None]
+    span = float(np.max(grid_z[:, -1] - grid_z[:, 0])) if grid_z.size else 0.0
+    children = [k for k in children if _tilt_strength(model, k, j, span) >= MIN_TILT]
+    if not children:
+        return None
     n = codes.shape[0]
     child_codes = np.empty((n, len(children)), dtype=np.int64)
     child_mean = np.empty((n, len(children)))

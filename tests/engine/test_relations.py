@@ -96,6 +96,8 @@ def test_a_range_on_a_sum_target_names_its_parts(synth):
         synth.sample(100, seed=1, conditions={"numeric": {"sale_price": {"min": 50, "max": 90}}})
     assert info.value.code == "simio_condition_column_excluded"
     assert "'price'" in info.value.detail and "'discount'" in info.value.detail
+    assert synth.schema_["sale_price"].conditioning_excluded          # the schema says so
+    assert not synth.schema_["price_eur"].conditioning_excluded
 
 
 def test_relations_survive_save_and_load(synth, tmp_path):

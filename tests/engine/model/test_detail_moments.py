@@ -65,7 +65,7 @@ def test_linear_probit_from_sums_matches_the_row_fit(fitted, parts):
     got = detail_moments.linear_probit(total, counts, parents, encs, encs[child])
     for key in ("mu", "probs", "cum"):
         np.testing.assert_allclose(got[key], want[key], rtol=1e-9, atol=1e-12)
-    for key in ("sigma", "mean", "sd", "bic"):
+    for key in ("sigma", "mean", "sd", "loglik"):
         assert got[key] == pytest.approx(want[key], rel=1e-9)
 
 
