@@ -32,6 +32,9 @@ STEP = "relations"
 MIN_ROWS = 10
 # |r| a numeric pair must reach before an exact fit is tried (cheap screen).
 SCREEN_ABS_R = 0.999
+# The same screen for the log and exp kinds (|r| of y with log x, of log y with x), looser:
+# rounding y to its few decimals blurs a log scale more than a linear one.
+SCREEN_LOG_ABS_R = 0.99
 # Parts tried for a ``sum`` target: its most correlated free numerics.
 SUM_CANDIDATES = 6
 
@@ -45,7 +48,7 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
     values = {n: frame[n].to_numpy(dtype=np.float64, na_value=np.nan) for n in numeric}
     derived: set[str] = set()
     decisions, found = [], []
-    corr = frame[numeric].corr(min_periods=MIN_ROWS) if len(numeric) > 1 else None
+    corr = _Correlations(numeric, values) if len(numeric) > 1 else None
     # Later columns first: a derived column usually follows its sources (sale_price after
     # price and discount), and a column derived once is never a source.
     used: set[str] = set()            # sources of relations found so far: never derived
@@ -58,10 +61,11 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
             derived.add(y)
             used.update(relation["sources"])
             found.append(relation)
+    orders: dict[str, np.ndarray] = {}       # each numeric's sort order, for _band's screen
     for c in categorical:
         if c in used:
             continue
-        relation = _band(c, frame[c], [x for x in numeric if x not in derived], values)
+        relation = _band(c, frame[c], [x for x in numeric if x not in derived], values, orders)
         if relation is None:
             relation = _nested(c, frame, [p for p in categorical if p != c
                                           and p not in derived])
@@ -103,6 +107,40 @@ def tolerance(y: np.ndarray) -> float:
     return (0.5 * 10.0 ** -d if d is not None else 0.0) + 1e-7 * scale
 
 
+class _Correlations:
+    """Pairwise correlations of every numeric and the log of every positive one, in one
+    pass: the screens of the affine, log, exp and sum kinds. Keys ``("raw", name)`` and
+    ``("log", name)``; a key that is absent (log of a column with values <= 0) is no
+    candidate."""
+
+    def __init__(self, numeric, values):
+        keys = [("raw", n) for n in numeric]
+        keys += [("log", n) for n in numeric if np.all(values[n][~np.isnan(values[n])] > 0)]
+        columns = {i: values[n] if kind == "raw" else np.log(values[n])
+                   for i, (kind, n) in enumerate(keys)}
+        self.r = pd.DataFrame(columns).corr(min_periods=MIN_ROWS).to_numpy()
+        self.index = {k: i for i, k in enumerate(keys)}
+
+    def __call__(self, a, b) -> float:
+        """|r| of the pair (NaN when unknown, 0 when a key is absent)."""
+        if a not in self.index or b not in self.index:
+            return 0.0
+        return abs(float(self.r[self.index[a], self.index[b]]))
+
+    def passes(self, a, b, threshold) -> bool:
+        r = self(a, b)
+        return not np.isfinite(r) or r >= threshold
+
+    def multiple(self, y, x1, x2) -> float:
+        """R of y on x1 and x2 from the pairwise correlations (NaN when unknown)."""
+        ry1, ry2, r12 = (float(self.r[self.index[("raw", a)], self.index[("raw", b)]])
+                         for a, b in ((y, x1), (y, x2), (x1, x2)))
+        if abs(r12) >= 1.0:
+            return max(abs(ry1), abs(ry2))
+        r2 = (ry1 ** 2 + ry2 ** 2 - 2 * ry1 * ry2 * r12) / (1 - r12 ** 2)
+        return float(np.sqrt(max(r2, 0.0)))
+
+
 def _numeric_relation(y, free, values, corr):
     yv = values[y]
     tol = tolerance(yv)
@@ -111,24 +149,29 @@ def _numeric_relation(y, free, values, corr):
         rows = _same_missing(yv, xv)
         if rows is None:
             continue
-        r = corr.at[x, y] if corr is not None else np.nan
-        if np.isfinite(r) and abs(r) >= SCREEN_ABS_R:
+        r = corr(("raw", x), ("raw", y)) if corr is not None else np.nan
+        if np.isfinite(r) and r >= SCREEN_ABS_R:
             coef = _exact_fit(yv[rows], [xv[rows]], tol)
             if coef is not None:
                 return {"kind": "affine", "target": y, "sources": [x], "coef": coef}
-        if np.all(xv[rows] > 0):
+        if (corr is None or corr.passes(("raw", y), ("log", x), SCREEN_LOG_ABS_R)) \
+                and np.all(xv[rows] > 0):
             coef = _exact_fit(yv[rows], [np.log(xv[rows])], tol)
             if coef is not None and coef[1] != 0:
                 return {"kind": "log", "target": y, "sources": [x], "coef": coef}
-        if np.all(yv[rows] > 0):
+        if (corr is None or corr.passes(("log", y), ("raw", x), SCREEN_LOG_ABS_R)) \
+                and np.all(yv[rows] > 0):
             coef = _exact_fit(yv[rows], [xv[rows]], tol, link=np.exp)
             if coef is not None and coef[1] != 0:
                 return {"kind": "exp", "target": y, "sources": [x], "coef": coef}
     if corr is None or len(free) < 2:
         return None
-    ranked = sorted(free, key=lambda x: -abs(np.nan_to_num(corr.at[x, y])))[:SUM_CANDIDATES]
+    ranked = sorted(free, key=lambda x: -np.nan_to_num(corr(("raw", x), ("raw", y)))
+                    )[:SUM_CANDIDATES]
     for i, x1 in enumerate(ranked):
         for x2 in ranked[i + 1:]:
+            if corr.multiple(y, x1, x2) < SCREEN_ABS_R:     # NaN (unknown) is tried
+                continue
             rows = _same_missing(yv, values[x1], values[x2])
             if rows is None:
                 continue
@@ -191,13 +234,20 @@ def _nice(c: float) -> float:
 
 # -- categorical relations -----------------------------------------------------------------
 
-def _band(c, series: pd.Series, numeric, values):
+def _band(c, series: pd.Series, numeric, values, orders=None):
     if series.isna().any() or series.nunique() < 2:
         return None
     labels = series.astype(str).to_numpy()
+    codes, uniques = pd.factorize(labels)
+    orders = {} if orders is None else orders
     for x in numeric:
         xv = values[x]
         if np.isnan(xv).any():
+            continue
+        # screen: sorted by x, disjoint bands make each level one run (k - 1 changes)
+        if x not in orders:
+            orders[x] = np.argsort(xv, kind="stable")
+        if np.count_nonzero(np.diff(codes[orders[x]])) != len(uniques) - 1:
             continue
         frame = pd.DataFrame({"level": labels, "x": xv}).groupby("level")["x"].agg(["min",
                                                                                      "max"])
