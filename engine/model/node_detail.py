@@ -37,34 +37,59 @@ def value_scores(enc: NodeEncoding, values: np.ndarray) -> np.ndarray:
         return out
     x = values[observed]
     bins = np.searchsorted(enc.thresholds, x, side="right")
-    mean_score = enc.bin_mean_score
-    scores = np.empty(x.size)
-    for b in np.unique(bins):
-        rows = bins == b
-        m = int(enc.n_knots[b])
-        if m == 1:
-            scores[rows] = mean_score[b]
-            continue
-        xs, cs = enc.knot_x[b, :m], enc.knot_c[b, :m]
-        within = (_knot_cdf(xs, cs, x[rows], "left") + _knot_cdf(xs, cs, x[rows], "right")) / 2
-        level = enc.bin_cum[b] + (enc.bin_cum[b + 1] - enc.bin_cum[b]) * within
-        # half a row from either end, as a rank score would be: a value at the column's
-        # minimum must not get a score of -7
-        scores[rows] = ndtri(np.clip(level, 0.5 / n, 1.0 - 0.5 / n))
+    within = (within_cdf(enc, x, bins, "left") + within_cdf(enc, x, bins, "right")) / 2.0
+    level = enc.bin_cum[bins] + (enc.bin_cum[bins + 1] - enc.bin_cum[bins]) * within
+    # half a row from either end, as a rank score would be: a value at the column's
+    # minimum must not get a score of -7
+    scores = ndtri(np.clip(level, 0.5 / n, 1.0 - 0.5 / n))
+    single = np.asarray(enc.n_knots)[bins] == 1
+    scores[single] = enc.bin_mean_score[bins[single]]
     out[observed] = scores
     return out
 
 
-def _knot_cdf(xs, cs, x, side) -> np.ndarray:
-    """``NodeEncoding.bin_cdf`` of one bin at many values."""
-    i = np.searchsorted(xs, x, side=side) - 1
-    k = np.clip(i, 0, xs.size - 2)
-    span = xs[k + 1] - xs[k]
+def within_cdf(enc: NodeEncoding, x: np.ndarray, bins: np.ndarray, side: str) -> np.ndarray:
+    """``NodeEncoding.bin_cdf`` of each value in its own bin, for many values at once.
+
+    The bins' knots laid end to end are sorted (a bin's knots lie between its edges), so
+    one ``searchsorted`` over all of them, less the bin's first knot's position and
+    clipped to the bin's knot count, is the count within the bin."""
+    m = np.asarray(enc.n_knots[:enc.n_bins], dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(m)[:-1]])
+    xs = np.concatenate([enc.knot_x[b, :m[b]] for b in range(enc.n_bins)])
+    cs = np.concatenate([enc.knot_c[b, :m[b]] for b in range(enc.n_bins)])
+    if np.any(np.diff(xs) < 0):          # not sorted end to end: bin by bin
+        return _within_cdf_by_bin(enc, x, bins, side)
+    mb = m[bins]
+    i = np.clip(np.searchsorted(xs, x, side=side) - start[bins], 0, mb) - 1
+    k = start[bins] + np.clip(i, 0, np.maximum(mb - 2, 0))
+    k1 = np.minimum(k + 1, xs.size - 1)
+    span = xs[k1] - xs[k]
     frac = np.where(span > 0, (x - xs[k]) / np.where(span > 0, span, 1.0), 0.0)
-    out = cs[k] + frac * (cs[k + 1] - cs[k])
+    out = cs[k] + frac * (cs[k1] - cs[k])
     out[i < 0] = 0.0
-    out[i >= xs.size - 1] = 1.0
+    out[i >= mb - 1] = 1.0
     return np.clip(out, 0.0, 1.0)
+
+
+def _within_cdf_by_bin(enc, x, bins, side) -> np.ndarray:
+    out = np.empty(x.size)
+    for b in np.unique(bins):
+        rows = bins == b
+        m = int(enc.n_knots[b])
+        if m == 1:
+            out[rows] = float(side == "right")
+            continue
+        xs, cs = enc.knot_x[b, :m], enc.knot_c[b, :m]
+        i = np.searchsorted(xs, x[rows], side=side) - 1
+        k = np.clip(i, 0, m - 2)
+        span = xs[k + 1] - xs[k]
+        frac = np.where(span > 0, (x[rows] - xs[k]) / np.where(span > 0, span, 1.0), 0.0)
+        part = cs[k] + frac * (cs[k + 1] - cs[k])
+        part[i < 0] = 0.0
+        part[i >= m - 1] = 1.0
+        out[rows] = np.clip(part, 0.0, 1.0)
+    return out
 
 
 class NodeFitter:

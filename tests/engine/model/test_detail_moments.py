@@ -124,3 +124,40 @@ def test_a_partitioned_fit_of_a_continuous_seed_matches_the_whole_fit(fitted):
             assert b["sigma"] == pytest.approx(a["sigma"], rel=1e-9)
     for ta, tb in zip(model.tables_, merged.tables_):
         np.testing.assert_allclose(tb, ta, rtol=1e-9, atol=1e-15)
+
+
+def test_within_cdf_over_all_bins_at_once_matches_bin_by_bin(fitted):
+    """The one-searchsorted path against the per-bin loop, and both against
+    ``NodeEncoding.bin_cdf`` at a few values, on every side."""
+    from engine.model.node_detail import _within_cdf_by_bin, within_cdf
+    model, _, values = fitted
+    for j, v in values.items():
+        enc = model.encodings_[j]
+        x = np.concatenate([v[~np.isnan(v)], enc.knot_x[:enc.n_bins, 0]])   # knots too
+        bins = np.searchsorted(enc.thresholds, x, side="right")
+        for side in ("left", "right"):
+            fast = within_cdf(enc, x, bins, side)
+            np.testing.assert_allclose(fast, _within_cdf_by_bin(enc, x, bins, side),
+                                       rtol=0, atol=1e-12)
+            for i in range(0, x.size, max(1, x.size // 25)):
+                assert fast[i] == pytest.approx(enc.bin_cdf(x[i], side)[bins[i]], abs=1e-12)
+
+
+def test_within_cdf_on_integer_columns_matches_bin_by_bin():
+    """Integer columns (the quickstart's age and intent) have a knot pair per whole
+    number and point masses: the same agreement."""
+    from engine.model.node_detail import _within_cdf_by_bin, within_cdf
+    frame, schema = fixtures.cleaned(fixtures.quickstart())
+    model = BayesianNetworkModel().fit(frame, schema)
+    checked = 0
+    for enc in model.encodings_:
+        if enc.kind != "numeric":
+            continue
+        x = frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan)
+        x = x[~np.isnan(x)]
+        bins = np.searchsorted(enc.thresholds, x, side="right")
+        for side in ("left", "right"):
+            np.testing.assert_allclose(within_cdf(enc, x, bins, side),
+                                       _within_cdf_by_bin(enc, x, bins, side), atol=1e-12)
+        checked += 1
+    assert checked >= 2
