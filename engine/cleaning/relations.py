@@ -37,6 +37,8 @@ SCREEN_ABS_R = 0.999
 SCREEN_LOG_ABS_R = 0.99
 # Parts tried for a ``sum`` target: its most correlated free numerics.
 SUM_CANDIDATES = 6
+# Categorical relations are tried on the first rows first; only survivors see every row.
+PROBE_ROWS = 2000
 
 
 def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, list[dict]]:
@@ -61,14 +63,19 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
             derived.add(y)
             used.update(relation["sources"])
             found.append(relation)
-    orders: dict[str, np.ndarray] = {}       # each numeric's sort order, for _band's screen
+    probe = frame.iloc[:PROBE_ROWS]
+    probe_values = {n: v[:PROBE_ROWS] for n, v in values.items()}
     for c in categorical:
         if c in used:
             continue
-        relation = _band(c, frame[c], [x for x in numeric if x not in derived], values, orders)
+        sources = [x for x in numeric if x not in derived]
+        # a relation broken in the first rows is broken: only survivors see every row
+        sources = [x for x in sources if _band(c, probe[c], [x], probe_values) is not None]
+        relation = _band(c, frame[c], sources, values) if sources else None
         if relation is None:
-            relation = _nested(c, frame, [p for p in categorical if p != c
-                                          and p not in derived])
+            parents = [p for p in categorical if p != c and p not in derived]
+            parents = [p for p in parents if _nested(c, probe, [p], min_rows=False)]
+            relation = _nested(c, frame, parents) if parents else None
         if relation is not None:
             derived.add(relation["target"])
             used.update(relation["sources"])
@@ -234,44 +241,58 @@ def _nice(c: float) -> float:
 
 # -- categorical relations -----------------------------------------------------------------
 
-def _band(c, series: pd.Series, numeric, values, orders=None):
-    if series.isna().any() or series.nunique() < 2:
+def _codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes (-1: missing) and level names, without converting every row to text."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), [str(v) for v in series.cat.categories]
+    codes, uniques = pd.factorize(series)
+    return codes, [str(v) for v in uniques]
+
+
+def _band(c, series: pd.Series, numeric, values):
+    codes, levels = _codes(series)
+    if (codes < 0).any():
         return None
-    labels = series.astype(str).to_numpy()
-    codes, uniques = pd.factorize(labels)
-    orders = {} if orders is None else orders
+    present = np.flatnonzero(np.bincount(codes, minlength=len(levels)))
+    if present.size < 2:
+        return None
     for x in numeric:
         xv = values[x]
         if np.isnan(xv).any():
             continue
-        # screen: sorted by x, disjoint bands make each level one run (k - 1 changes)
-        if x not in orders:
-            orders[x] = np.argsort(xv, kind="stable")
-        if np.count_nonzero(np.diff(codes[orders[x]])) != len(uniques) - 1:
-            continue
-        frame = pd.DataFrame({"level": labels, "x": xv}).groupby("level")["x"].agg(["min",
-                                                                                     "max"])
-        frame = frame.sort_values("min")
-        if np.all(frame["max"].to_numpy()[:-1] < frame["min"].to_numpy()[1:]):
+        span = pd.Series(xv).groupby(codes).agg(["min", "max"])      # one pass, in C
+        lo = np.full(len(levels), np.inf)
+        hi = np.full(len(levels), -np.inf)
+        lo[span.index.to_numpy()] = span["min"].to_numpy()
+        hi[span.index.to_numpy()] = span["max"].to_numpy()
+        order = present[np.argsort(lo[present], kind="stable")]
+        if np.all(hi[order][:-1] < lo[order][1:]):
             return {"kind": "band", "target": c, "sources": [x],
-                    "cuts": [float(v) for v in frame["min"].to_numpy()[1:]],
-                    "levels": [str(v) for v in frame.index]}
+                    "cuts": [float(v) for v in lo[order][1:]],
+                    "levels": [levels[k] for k in order]}
     return None
 
 
-def _nested(p, frame: pd.DataFrame, others):
+def _nested(p, frame: pd.DataFrame, others, min_rows: bool = True):
     """``p`` is determined by a finer categorical ``c``: each level of c lies in one of p."""
-    if frame[p].isna().any():
+    p_codes, p_levels = _codes(frame[p])
+    if (p_codes < 0).any():
         return None
-    n_p = frame[p].nunique()
+    n_p = int(np.count_nonzero(np.bincount(p_codes)))
+    if n_p < 2:
+        return None
     for c in others:
-        n_c = frame[c].nunique()
-        # a level of c seen once or twice "determines" anything: ask for a real nesting
-        if frame[c].isna().any() or n_c <= n_p or n_p < 2 or len(frame) < 5 * n_c:
+        c_codes, c_levels = _codes(frame[c])
+        if (c_codes < 0).any():
             continue
-        pairs = pd.DataFrame({"c": frame[c].astype(str), "p": frame[p].astype(str)})
-        per_child = pairs.groupby("c")["p"].nunique()
-        if int(per_child.max()) == 1:
-            mapping = pairs.drop_duplicates("c").set_index("c")["p"].to_dict()
+        n_c = int(np.count_nonzero(np.bincount(c_codes)))
+        # a level of c seen once or twice "determines" anything: ask for a real nesting
+        if n_c <= n_p or (min_rows and len(frame) < 5 * n_c):
+            continue
+        joint = c_codes.astype(np.int64) * len(p_levels) + p_codes
+        pairs = np.flatnonzero(np.bincount(joint, minlength=len(c_levels) * len(p_levels)))
+        if np.unique(pairs // len(p_levels)).size == pairs.size:
+            mapping = {c_levels[int(k) // len(p_levels)]: p_levels[int(k) % len(p_levels)]
+                       for k in pairs}
             return {"kind": "nested", "target": p, "sources": [c], "map": mapping}
     return None
