@@ -65,16 +65,19 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
             found.append(relation)
     probe = frame.iloc[:PROBE_ROWS]
     probe_values = {n: v[:PROBE_ROWS] for n, v in values.items()}
+    probe_codes = {c: _codes(probe[c]) for c in categorical}      # once, not per pair
     for c in categorical:
         if c in used:
             continue
         sources = [x for x in numeric if x not in derived]
         # a relation broken in the first rows is broken: only survivors see every row
-        sources = [x for x in sources if _band(c, probe[c], [x], probe_values) is not None]
+        sources = [x for x in sources
+                   if _band(c, probe[c], [x], probe_values, probe_codes[c]) is not None]
         relation = _band(c, frame[c], sources, values) if sources else None
         if relation is None:
             parents = [p for p in categorical if p != c and p not in derived]
-            parents = [p for p in parents if _nested(c, probe, [p], min_rows=False)]
+            parents = [p for p in parents
+                       if _nested(c, probe, [p], min_rows=False, coded=probe_codes)]
             relation = _nested(c, frame, parents) if parents else None
         if relation is not None:
             derived.add(relation["target"])
@@ -249,8 +252,9 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, [str(v) for v in uniques]
 
 
-def _band(c, series: pd.Series, numeric, values):
-    codes, levels = _codes(series)
+def _band(c, series: pd.Series, numeric, values, coded=None):
+    """``coded``: ``_codes(series)`` when the caller has it already."""
+    codes, levels = coded if coded is not None else _codes(series)
     if (codes < 0).any():
         return None
     present = np.flatnonzero(np.bincount(codes, minlength=len(levels)))
@@ -260,11 +264,10 @@ def _band(c, series: pd.Series, numeric, values):
         xv = values[x]
         if np.isnan(xv).any():
             continue
-        span = pd.Series(xv).groupby(codes).agg(["min", "max"])      # one pass, in C
         lo = np.full(len(levels), np.inf)
         hi = np.full(len(levels), -np.inf)
-        lo[span.index.to_numpy()] = span["min"].to_numpy()
-        hi[span.index.to_numpy()] = span["max"].to_numpy()
+        np.minimum.at(lo, codes, xv)                                  # one pass each
+        np.maximum.at(hi, codes, xv)
         order = present[np.argsort(lo[present], kind="stable")]
         if np.all(hi[order][:-1] < lo[order][1:]):
             return {"kind": "band", "target": c, "sources": [x],
@@ -273,16 +276,18 @@ def _band(c, series: pd.Series, numeric, values):
     return None
 
 
-def _nested(p, frame: pd.DataFrame, others, min_rows: bool = True):
-    """``p`` is determined by a finer categorical ``c``: each level of c lies in one of p."""
-    p_codes, p_levels = _codes(frame[p])
+def _nested(p, frame: pd.DataFrame, others, min_rows: bool = True, coded=None):
+    """``p`` is determined by a finer categorical ``c``: each level of c lies in one of p.
+    ``coded``: column -> ``_codes`` of it, when the caller has them already."""
+    coded = coded or {}
+    p_codes, p_levels = coded[p] if p in coded else _codes(frame[p])
     if (p_codes < 0).any():
         return None
     n_p = int(np.count_nonzero(np.bincount(p_codes)))
     if n_p < 2:
         return None
     for c in others:
-        c_codes, c_levels = _codes(frame[c])
+        c_codes, c_levels = coded[c] if c in coded else _codes(frame[c])
         if (c_codes < 0).any():
             continue
         n_c = int(np.count_nonzero(np.bincount(c_codes)))
