@@ -38,6 +38,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import _common as C  # noqa: E402
+from benchmarks import fidelity_tables as FT  # noqa: E402
 
 SPLIT_SEED = 20240601
 SAMPLE_SEED = 99
@@ -93,6 +94,8 @@ class Table:
     codes: list[str]                       # categorical columns holding integer codes
     note: str = ""
     dropped_by_us: list[str] = field(default_factory=list)
+    relations: dict = field(default_factory=dict)     # label -> frame -> bool per row
+    group: str = "original"                           # original | seen | unseen
 
 
 def code_strings(series: pd.Series) -> pd.Series:
@@ -217,6 +220,60 @@ LOADERS = [_penguins, _anes96, _fair, _chile, _benefits, _computers, _medexp, _r
 QUICK_LOADERS = [_penguins, _anes96, _fair, _diabetes]
 
 
+def _wrap(loader, group):
+    def load():
+        name, source, frame, cats, note, relations = loader()
+        table = _table(name, source, frame, cats, note)
+        table.relations, table.group = relations, group
+        return table
+    load.__name__ = "_" + loader.__name__
+    return load
+
+
+NEW_LOADERS = [_wrap(f, "seen") for f in FT.SEEN]
+UNSEEN_LOADERS = [_wrap(f, "unseen") for f in FT.UNSEEN]
+
+
+def strong_pairs(holdout: pd.DataFrame, synth: pd.DataFrame, kinds: dict,
+                 threshold: float = 0.7) -> dict:
+    """Every numeric pair with |r| >= threshold in the holdout: r there and in synth."""
+    cols = [c for c, k in kinds.items() if k == "numeric" and c in synth.columns]
+    h = holdout[cols].apply(pd.to_numeric, errors="coerce").astype(float).corr()
+    s = synth[cols].apply(pd.to_numeric, errors="coerce").astype(float).corr()
+    out = {}
+    for i, a in enumerate(cols):
+        for b in cols[i + 1:]:
+            if abs(h.loc[a, b]) >= threshold:
+                out[f"{a}|{b}"] = {"holdout": float(h.loc[a, b]), "synth": float(s.loc[a, b]),
+                                   "abs_diff": float(abs(s.loc[a, b] - h.loc[a, b]))}
+    return out
+
+
+def relation_shares(table: Table, model, synth: pd.DataFrame, train: pd.DataFrame) -> dict:
+    """Share of synthetic rows where each exact relation holds, plain and under a scenario
+    (a range on the middle half of the first numeric column the relation's table has)."""
+    out = {}
+    for label, holds in table.relations.items():
+        try:
+            plain = float(np.mean(holds(synth)))
+        except KeyError as exc:           # the cleaning dropped a column of the relation
+            out[label] = {"plain": 0.0, "conditioned": 0.0, "dropped": str(exc),
+                          "in_real_rows": float(np.mean(holds(table.frame)))}
+            continue
+        numeric = [c.name for c in model.schema_ if c.kind == "numeric"
+                   and c.name in label]
+        conditioned = None
+        if numeric:
+            x = pd.to_numeric(train[numeric[0]]).dropna()
+            cond = {"numeric": {numeric[0]: {"min": float(x.quantile(0.25)),
+                                             "max": float(x.quantile(0.75))}}}
+            rows = model.sample(2000, seed=SAMPLE_SEED, conditions=cond)
+            conditioned = float(np.mean(holds(rows)))
+        out[label] = {"plain": plain, "conditioned": conditioned,
+                      "in_real_rows": float(np.mean(holds(table.frame)))}
+    return out
+
+
 def split(frame: pd.DataFrame, seed: int = SPLIT_SEED):
     perm = np.random.default_rng(seed).permutation(len(frame))
     half = len(frame) // 2
@@ -280,6 +337,9 @@ def evaluate(table: Table, min_synth: int = 5000) -> dict:
         "dcr_share": dcr_share(train[cols], holdout[cols], synth[cols], k),
         "exact_copy_synth_vs_train": exact_copy_rate(train[cols], synth[cols]),
         "exact_copy_holdout_vs_train": exact_copy_rate(train[cols], holdout[cols]),
+        "group": table.group,
+        "strong_pairs": strong_pairs(holdout[cols], synth[cols], k),
+        "relations": relation_shares(table, model, synth, train),
     }
     if table.codes:
         # The same table with the codes left as plain text: what a user gets who does not
@@ -295,9 +355,9 @@ def evaluate(table: Table, min_synth: int = 5000) -> dict:
     return out
 
 
-def public_tables(quick: bool = False) -> dict:
+def public_tables(quick: bool = False, loaders=None) -> dict:
     out = {}
-    for loader in (QUICK_LOADERS if quick else LOADERS):
+    for loader in loaders or (QUICK_LOADERS if quick else LOADERS + NEW_LOADERS):
         name = loader.__name__.lstrip("_")
         try:
             table = loader()
@@ -311,24 +371,50 @@ def public_tables(quick: bool = False) -> dict:
     return out
 
 
-def run(quick: bool = False) -> dict:
+def summarise(tables: dict) -> dict:
+    ok = [t for t in tables.values() if "gap" in t]
+
+    def agg(fn, key):
+        return float(fn([t[key] for t in ok])) if ok else None
+    pairs = [p["abs_diff"] for t in ok for p in t["strong_pairs"].values()]
+    rel = [r for t in ok for r in t["relations"].values()]
+    return {"tables_scored": len(ok), "tables_skipped_or_failed": len(tables) - len(ok),
+            "mean_score": agg(np.mean, "score"), "mean_ceiling": agg(np.mean, "ceiling"),
+            "mean_gap": agg(np.mean, "gap"), "max_gap": agg(np.max, "gap"),
+            "mean_dcr_share": agg(np.mean, "dcr_share"),
+            "max_dcr_share": agg(np.max, "dcr_share"),
+            "strong_pairs": len(pairs),
+            "strong_pairs_max_abs_diff": max(pairs) if pairs else None,
+            "strong_pairs_within_0.05": float(np.mean([d <= 0.05 for d in pairs]))
+            if pairs else None,
+            "relations_min_plain": min((r["plain"] for r in rel), default=None),
+            "relations_min_conditioned": min((r["conditioned"] for r in rel
+                                              if r["conditioned"] is not None), default=None)}
+
+
+def run(quick: bool = False, tables_only: bool = False, unseen: bool = False) -> dict:
     C.warm_engine()
     tables = public_tables(quick)
-    ok = [t for t in tables.values() if "gap" in t]
-    summary = {"tables_scored": len(ok),
-               "tables_skipped_or_failed": len(tables) - len(ok),
-               "mean_score": float(np.mean([t["score"] for t in ok])) if ok else None,
-               "mean_ceiling": float(np.mean([t["ceiling"] for t in ok])) if ok else None,
-               "mean_gap": float(np.mean([t["gap"] for t in ok])) if ok else None,
-               "max_gap": float(np.max([t["gap"] for t in ok])) if ok else None,
-               "mean_dcr_share": float(np.mean([t["dcr_share"] for t in ok])) if ok else None,
-               "max_dcr_share": float(np.max([t["dcr_share"] for t in ok])) if ok else None}
-    return {"quickstart": quickstart(quick), "public": tables, "public_summary": summary}
+    res = {"public": tables, "public_summary": summarise(tables)}
+    if unseen:
+        res["unseen"] = public_tables(loaders=UNSEEN_LOADERS)
+        res["unseen_summary"] = summarise(res["unseen"])
+    if not tables_only:
+        res["quickstart"] = quickstart(quick)
+    return res
 
 
 def markdown(res: dict) -> str:
-    q = res["quickstart"]
-    parts = [f'Quickstart (train: 800-row seed; real: fresh {q["synthetic_rows"]:,}-row draw; '
+    parts = quickstart_markdown(res["quickstart"]) if "quickstart" in res else []
+    parts += tables_markdown("Public tables", res["public"], res["public_summary"])
+    if "unseen" in res:
+        parts += tables_markdown("Unseen tables (never looked at during development)",
+                                 res["unseen"], res["unseen_summary"])
+    return "\n".join(parts)
+
+
+def quickstart_markdown(q: dict) -> list[str]:
+    return [f'Quickstart (train: 800-row seed; real: fresh {q["synthetic_rows"]:,}-row draw; '
              f'synthetic: {q["synthetic_rows"]:,} rows):', "",
              C.md_table(["score", "shapes", "trends", "ceiling (seed itself)", "gap",
                          "DCR share", "exact copy synth/train", "exact copy holdout/train"],
@@ -345,8 +431,11 @@ def markdown(res: dict) -> str:
                          for k, v in q["column_shapes"].items()]
                         + [[k, v, q["ceiling_pair_trends"][k]]
                            for k, v in q["pair_trends"].items()])]
+
+
+def tables_markdown(title: str, tables: dict, s: dict) -> list[str]:
     rows = []
-    for name, t in res["public"].items():
+    for name, t in tables.items():
         if "gap" not in t:
             rows.append([name] + ["-"] * 13 + [t.get("skipped") or t.get("error")])
             continue
@@ -359,8 +448,12 @@ def markdown(res: dict) -> str:
                      f'{worst["ceiling"]:.3f})',
                      ", ".join(t["dropped_by_cleaning"]) or "-",
                      t["note"]])
-    s = res["public_summary"]
-    parts += ["", "Public tables (random half split; score = quality(holdout, synthetic); "
+    pairs = [[name, p, v["holdout"], v["synth"], v["abs_diff"]]
+             for name, t in tables.items() if "gap" in t
+             for p, v in t["strong_pairs"].items()]
+    rels = [[name, label, v["in_real_rows"], v["plain"], v["conditioned"]]
+            for name, t in tables.items() if "gap" in t for label, v in t["relations"].items()]
+    return ["", f"{title} (random half split; score = quality(holdout, synthetic); "
               "ceiling = quality(holdout, train)):", "",
               C.md_table(["table", "rows", "cols scored", "synth rows", "score", "ceiling",
                           "gap", "DCR share", "copy synth/train", "copy holdout/train",
@@ -371,9 +464,16 @@ def markdown(res: dict) -> str:
                           "mean DCR share", "max DCR share"],
                          [[s["tables_scored"], s["mean_score"], s["mean_ceiling"],
                            s["mean_gap"], s["max_gap"], s["mean_dcr_share"],
-                           s["max_dcr_share"]]])]
-    return "\n".join(parts)
+                           s["max_dcr_share"]]]),
+            "", f"Strong numeric pairs (|r| >= 0.7 in the holdout): {s['strong_pairs']}, "
+            f"max |r_synth - r_holdout| = {s['strong_pairs_max_abs_diff']}, share within 0.05 "
+            f"= {s['strong_pairs_within_0.05']}", "",
+            C.md_table(["table", "pair", "r holdout", "r synthetic", "|diff|"], pairs), "",
+            "Exact relations (share of rows where they hold):", "",
+            C.md_table(["table", "relation", "real rows", "synthetic", "synthetic, conditioned"],
+                       rels)]
 
 
 if __name__ == "__main__":
-    print(markdown(run(quick="--quick" in sys.argv)))
+    print(markdown(run(quick="--quick" in sys.argv, tables_only="--tables-only" in sys.argv,
+                       unseen="--unseen" in sys.argv)))

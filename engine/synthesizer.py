@@ -22,6 +22,7 @@ from engine.io.writers import TableWriter
 from engine.model import structure
 from engine.model.network import BayesianNetworkModel
 from engine.model.persistence import load_model, save_model
+from engine.model.relations import translate_conditions
 from engine.progress import ProgressCallback, no_progress
 from engine.quality.seed_marginals import SeedMarginals, count_marginals, from_old_sketch
 from engine.quality.conditioning import scenario_support
@@ -91,7 +92,7 @@ class Synthesizer:
         result = clean(raw, auto_clean=bool(self.auto_clean))
         progress("clean", note=f"{len(result.schema)} columns kept")
         self.model_ = BayesianNetworkModel(max_parents=self.max_parents).fit(
-            result.frame, result.schema, progress=progress)
+            result.frame, result.schema, result.relations, progress=progress)
         self.schema_ = result.schema
         self.cleaning_summary_ = result.summary
         self.cleaning_decisions_ = result.decisions
@@ -111,7 +112,7 @@ class Synthesizer:
         model = self._fitted()
         n = _row_count(n)
         seed = rng.resolve_seed(seed)
-        scenario = parse_conditions(model.schema_, conditions,
+        scenario = parse_conditions(model.schema_, translate_conditions(model, conditions),
                                     self._dropped_columns())
         if scenario.is_empty:
             return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows))

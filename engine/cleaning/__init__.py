@@ -18,6 +18,7 @@ from .identifier_columns import drop_identifiers
 from .missing import drop_empty, missing_rates
 from .rare_levels import remove_rare_levels
 from .redundancy import drop_redundant
+from .relations import detect_relations
 from .result import CleanResult, Table, build_result
 
 STEPS = (
@@ -29,6 +30,7 @@ STEPS = (
     drop_constants,      # constant_categorical, low_variance
     remove_rare_levels,  # after constants: a constant rare level is reported as constant
     drop_redundant,      # compares only numerics that survived every other step
+    detect_relations,    # exact functional dependencies among the kept columns
     missing_rates,       # last: includes values made missing by rare-level removal
 )
 

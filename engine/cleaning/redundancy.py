@@ -1,13 +1,15 @@
 """Step: numerics that duplicate an earlier numeric (``redundant_numeric``).
 
-A column that is a linear copy of another (a score in points and in percent, a total kept
-beside its only part) adds no information and makes the learned structure arbitrary. The
-earlier column in seed order is kept, so the result does not depend on anything but order.
-Skipped when auto_clean=false.
+A column that is a near copy of another (|r| ~ 1 but not an exact function of it) adds no
+information and makes the learned structure arbitrary. The earlier column in seed order
+is kept, so the result does not depend on anything but order. An *exact* affine copy (a
+score in points and in percent, a price in two currencies) is kept: the relations step
+records it and the model regenerates it from its source. Skipped when auto_clean=false.
 """
 
 from __future__ import annotations
 
+from .relations import exact_affine
 from .result import Table, decision
 
 STEP = "redundancy"
@@ -26,7 +28,7 @@ def drop_redundant(table: Table, *, auto_clean: bool = True) -> tuple[Table, lis
     decisions, drops, kept = [], {}, []
     for name in numeric:
         twin = next((k for k in kept if abs(corr.at[k, name]) >= REDUNDANT_ABS_R), None)
-        if twin is None:
+        if twin is None or exact_affine(table.frame[name], table.frame[twin]):
             kept.append(name)
             continue
         drops[name] = "redundant_numeric"

@@ -7,7 +7,7 @@ decisions it took. ``Table`` is keyed by cleaned column name from the first step
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,7 @@ class Table:
     sources: dict[str, str]        # cleaned name -> source header, for EVERY input column
     dropped: tuple[tuple[str, str], ...]  # (cleaned name, public reason), in drop order
     raw: RawTable                  # the input, read only: labels and level order by source name
+    relations: tuple = ()          # exact relations found (engine/cleaning/relations.py)
 
     def drop(self, reasons: dict[str, str]) -> "Table":
         """Drop columns (cleaned name -> public reason)."""
@@ -93,6 +94,7 @@ class CleanResult:
     schema: Schema
     summary: dict
     decisions: list[dict]
+    relations: list[dict] = field(default_factory=list)  # for the model, not public
 
 
 def build_result(table: Table, input_rows: int, decisions: list[dict]) -> CleanResult:
@@ -110,4 +112,5 @@ def build_result(table: Table, input_rows: int, decisions: list[dict]) -> CleanR
         schema=Schema(list(table.columns.values())),
         summary=summary,
         decisions=decisions,
+        relations=[dict(r) for r in table.relations],
     )

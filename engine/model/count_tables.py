@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model.parameters import PRIOR_ROWS
+from engine.model.parameters import PRIOR_ROWS, linear_is_consistent
 from engine.model.probit import probit_from_counts
 from engine.model.scores import PROBIT, TABLE
 
 
-def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer, encodings):
+def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer, encodings,
+                         linear=None):
     """(table, latent) of ``child``: the (configurations x states) table, and for a probit
-    child its latent normal ``{"mu", "sigma", "cum"}`` (else None)."""
+    child its latent normal ``{"mu", "sigma", "cum"}`` (else None). ``linear``: a callable
+    giving the value-scale probit from the observed-bin counts
+    (``detail_moments.linear_probit``); it replaces the copula probit unless the
+    likelihood-ratio test rejects it (``parameters.linear_is_consistent``)."""
     enc = encodings[child]
     counts = scorer.counts(child, parents, kind)
     if enc.kind == "categorical":
@@ -29,6 +33,11 @@ def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer
         fit = probit_from_counts(observed, parents, encodings, enc)
         probs = fit.probs
         latent = {"mu": fit.mu, "sigma": fit.sigma, "cum": fit.cum}
+        alternative = linear(observed) if linear is not None else None
+        if alternative is not None and linear_is_consistent(
+                _loglik(fit.probs, observed), alternative["loglik"], enc.n_bins):
+            probs = alternative["probs"]
+            latent = {k: v for k, v in alternative.items() if k not in ("probs", "loglik")}
     elif kind == TABLE:
         probs = smoothed(observed)
     else:
@@ -38,6 +47,12 @@ def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer
     seen = np.column_stack([observed.sum(axis=1), counts[:, enc.missing_state]])
     p_missing = smoothed(seen)[:, 1]
     return np.hstack([probs * (1.0 - p_missing)[:, None], p_missing[:, None]]), latent
+
+
+def _loglik(probs: np.ndarray, observed: np.ndarray) -> float:
+    """Log-likelihood of the observed-bin counts under a table."""
+    used = observed > 0
+    return float(np.sum(observed[used] * np.log(np.maximum(probs[used], 1e-300))))
 
 
 def smoothed(counts: np.ndarray) -> np.ndarray:

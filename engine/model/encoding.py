@@ -34,6 +34,15 @@ MAX_INTEGER_SPAN = 256
 # 9% of a clipped 0-100 score above 90 where the truth has 1.5%).
 INTEGER_KERNEL = np.array([1.0, 2.0, 3.0, 2.0, 1.0]) / 9.0
 INTEGER_FLOOR = 0.02
+# Tail resolution: the outermost quantile bins are split again at these fractions of a bin
+# width (from each end), when the piece still holds at least TAIL_MIN_ROWS seed rows, so a
+# range in the top or bottom few percent is answered by the model's own bins and not by
+# the handful of seed rows one wide end bin would hold.
+TAIL_SPLITS = (0.5, 0.25)
+TAIL_MIN_ROWS = 10
+# Seed precision: a column whose every value has at most this many decimals is generated
+# with that many (more than this is treated as continuous and left unrounded).
+MAX_DECIMALS = 6
 # A numeric parent of a categorical child is seen through this many coarse groups of its
 # bins, so the child's table stays estimable from a small seed.
 PARENT_GROUPS = 4
@@ -54,15 +63,20 @@ class NodeEncoding:
     n_knots: np.ndarray | None = None      # (bins,)
     bin_score: np.ndarray | None = None    # normal score of each bin (copula scale)
     parent_group: np.ndarray | None = None  # state -> coarse group when a parent
+    bin_cum: np.ndarray | None = None      # (bins + 1,) cumulative bin shares, 0 .. 1
     is_integer: bool = False
     lower: float | None = None
     upper: float | None = None
+    decimals: int | None = None            # seed precision (None: not rounded)
+    derived: bool = False                  # computed from other columns (model/relations.py)
 
     @property
     def n_bins(self) -> int:
         return self.n_states - (1 if self.missing_state >= 0 else 0)
 
     def encode(self, series: pd.Series) -> np.ndarray:
+        if self.derived:
+            return np.zeros(len(series), dtype=np.int64)
         if self.kind == "categorical":
             codes = np.asarray(series.cat.codes, dtype=np.int64).copy()
             codes[codes < 0] = self.missing_state
@@ -96,12 +110,41 @@ class NodeEncoding:
         return out
 
     # -- persistence ------------------------------------------------------------------
-    ARRAYS = ("thresholds", "knot_x", "knot_c", "n_knots", "bin_score", "parent_group")
+    ARRAYS = ("thresholds", "knot_x", "knot_c", "n_knots", "bin_score", "parent_group",
+              "bin_cum")
 
     def meta(self) -> dict:
         return {"name": self.name, "kind": self.kind, "n_states": self.n_states,
                 "missing_state": self.missing_state, "is_integer": self.is_integer,
-                "lower": self.lower, "upper": self.upper}
+                "lower": self.lower, "upper": self.upper, "decimals": self.decimals,
+                "derived": self.derived}
+
+    @property
+    def bin_mean_score(self) -> np.ndarray:
+        """Mean normal score of each bin's slice of the copula scale (a truncated standard
+        normal's mean), with 0 appended for the missing state when there is one."""
+        from engine.normal import ndtri     # sampling uses it: no scipy
+
+        edges = ndtri(np.clip(self.bin_cum, 0.0, 1.0))
+        dens = np.exp(-0.5 * np.where(np.isfinite(edges), edges, 0.0) ** 2) / np.sqrt(2 * np.pi)
+        dens[~np.isfinite(edges)] = 0.0
+        width = np.diff(self.bin_cum)
+        mean = np.where(width > 0, (dens[:-1] - dens[1:]) / np.maximum(width, 1e-300),
+                        np.clip(edges[:-1], -8.0, 8.0))
+        return np.append(mean, 0.0) if self.missing_state >= 0 else mean
+
+    def round_to_seed(self, values: np.ndarray, lower: float, upper: float) -> np.ndarray:
+        """Values at the seed's precision, kept inside [lower, upper] on that grid."""
+        if self.is_integer or self.decimals is None:
+            return values
+        scale = 10.0 ** self.decimals
+        out = np.round(values * scale) / scale
+        lo, hi = np.ceil(lower * scale - 1e-9) / scale, np.floor(upper * scale + 1e-9) / scale
+        if lo <= hi:                      # a grid point lies inside the range
+            np.clip(out, lo, hi, out=out)
+        else:
+            np.clip(out, lower, upper, out=out)
+        return out
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {k: getattr(self, k) for k in self.ARRAYS if getattr(self, k) is not None}
@@ -119,7 +162,16 @@ def encode_categorical(column: Column, series: pd.Series) -> NodeEncoding:
                         missing_state=n_levels if has_missing else -1)
 
 
-def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
+def encode_derived(column: Column) -> NodeEncoding:
+    """A column computed from others: one state, so it informs nothing and is never a
+    useful parent; its values come from its relation."""
+    return NodeEncoding(name=column.name, kind="categorical", n_states=1, missing_state=-1,
+                        derived=True)
+
+
+def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
+    """``cuts``: values that must start a bin (the cut points of a band of this column);
+    its numeric parent groups then follow the bands, so a band child sees exactly them."""
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     observed = np.sort(values[~np.isnan(values)])
     has_missing = observed.size < values.size
@@ -130,12 +182,14 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
         thresholds = _midpoints(distinct)
     else:
         n_bins = n_bins_for(observed.size)
-        qs = np.quantile(observed, np.linspace(0, 1, n_bins + 1)[1:-1])
+        qs = np.quantile(observed, _cut_probabilities(n_bins, observed.size))
         if is_integer:
             qs = np.floor(qs) + 0.5          # cut between whole numbers, never through one
         else:
             qs = np.concatenate([qs, _point_mass_cuts(observed, distinct, n_bins)])
         thresholds = np.unique(qs)
+    if len(cuts):
+        thresholds = _with_cuts(thresholds, observed, cuts, is_integer)
     n_bins = thresholds.size + 1
     bins = np.searchsorted(thresholds, observed, side="right")
     knots = [_bin_knots(observed[bins == b], _bin_span(b, thresholds, observed), is_integer)
@@ -154,6 +208,10 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
     mid = cum - counts / counts.sum() / 2.0
     n_states = n_bins + int(has_missing)
     group = np.minimum((np.arange(n_bins) * PARENT_GROUPS) // n_bins, PARENT_GROUPS - 1)
+    if len(cuts):
+        middles = (np.concatenate([[observed[0]], thresholds])
+                   + np.concatenate([thresholds, [observed[-1]]])) / 2.0
+        group = np.searchsorted(np.sort(np.asarray(cuts, dtype=float)), middles, side="right")
     if has_missing:
         group = np.append(group, group.max() + 1)
     return NodeEncoding(
@@ -162,7 +220,48 @@ def encode_numeric(column: Column, series: pd.Series) -> NodeEncoding:
         knot_x=knot_x, knot_c=knot_c, n_knots=n_knots,
         bin_score=ndtri(np.clip(mid, 1e-6, 1 - 1e-6)),
         parent_group=group.astype(np.int64), is_integer=is_integer,
-        lower=float(observed[0]), upper=float(observed[-1]))
+        bin_cum=np.concatenate([[0.0], cum]),
+        lower=float(observed[0]), upper=float(observed[-1]),
+        decimals=None if is_integer else seed_decimals(distinct))
+
+
+def _with_cuts(thresholds, observed, cuts, is_integer) -> np.ndarray:
+    """Thresholds plus the cuts (a whole-number cut of an integer column sits half a unit
+    below it), without bins that hold no seed value (a threshold in a cut's gap)."""
+    cuts = np.asarray(cuts, dtype=float)
+    if is_integer:
+        cuts = np.where(cuts == np.round(cuts), cuts - 0.5, cuts)
+    out = np.unique(np.concatenate([thresholds, cuts]))
+    while True:
+        counts = np.bincount(np.searchsorted(out, observed, side="right"),
+                             minlength=out.size + 1)
+        empty = np.flatnonzero(counts == 0)
+        removable = [t for b in empty for t in (b - 1, b)
+                     if 0 <= t < out.size and out[t] not in cuts]
+        if not removable:
+            return out
+        out = np.delete(out, removable[0])
+
+
+def _cut_probabilities(n_bins: int, n_rows: int) -> np.ndarray:
+    """Evenly spaced quantile levels, plus the tail splits of the two end bins."""
+    probs = list(np.linspace(0, 1, n_bins + 1)[1:-1])
+    for frac in TAIL_SPLITS:
+        p = frac / n_bins
+        if p * n_rows >= TAIL_MIN_ROWS:
+            probs += [p, 1.0 - p]
+    return np.unique(probs)
+
+
+def seed_decimals(distinct: np.ndarray) -> int | None:
+    """The fewest decimals (0 .. MAX_DECIMALS) every seed value is written with, else None."""
+    finite = distinct[np.isfinite(distinct)]
+    for d in range(MAX_DECIMALS + 1):
+        scaled = finite * 10.0 ** d
+        # float error of a d-decimal value, scaled: ~1e-16 relative; real digits: >= 1e-6
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-11 * np.maximum(1.0, np.abs(scaled))):
+            return d
+    return None
 
 
 def _point_mass_cuts(observed, distinct, n_bins) -> np.ndarray:

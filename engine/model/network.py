@@ -14,8 +14,9 @@ import pandas as pd
 
 from engine.errors import SimioError
 from engine.model import encoding, screening, statistics, structure
-from engine.model.count_tables import fit_node_from_counts
+from engine.model import relations as model_relations
 from engine.model.family_scores import FamilyScorer
+from engine.model.node_detail import NodeFitter
 from engine.model.scores import PROBIT, TABLE, parent_state_map, parent_states
 from engine.progress import no_progress
 from engine.schema import Schema
@@ -43,9 +44,10 @@ class BayesianNetworkModel:
     def __init__(self, max_parents: int = structure.MAX_PARENTS):
         self.max_parents = max_parents
 
-    def fit(self, frame: pd.DataFrame, schema: Schema, *, progress=no_progress,
-            partitions: int = 1) -> "BayesianNetworkModel":
-        """``progress``: an ``engine.progress`` callback (stages screen, structure,
+    def fit(self, frame: pd.DataFrame, schema: Schema, relations: list[dict] | None = None,
+            *, progress=no_progress, partitions: int = 1) -> "BayesianNetworkModel":
+        """``relations``: the exact relations the cleaning found (``model/relations.py``).
+        ``progress``: an ``engine.progress`` callback (stages screen, structure,
         parameters). ``partitions``: gather the counts over that many row blocks and add
         them up (the same model; the merge property ``statistics`` relies on)."""
         # One BLAS thread: the products here are small, several threads only oversubscribe
@@ -54,9 +56,10 @@ class BayesianNetworkModel:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):
-            return self._fit(frame, schema, progress, partitions)
+            return self._fit(frame, schema, [dict(r) for r in relations or []], progress,
+                             partitions)
 
-    def _fit(self, frame, schema, progress, partitions) -> "BayesianNetworkModel":
+    def _fit(self, frame, schema, relations, progress, partitions) -> "BayesianNetworkModel":
         if list(frame.columns) != schema.names:
             raise ValueError("frame columns must equal the schema's names, in order")
         if len(frame) == 0:
@@ -64,11 +67,19 @@ class BayesianNetworkModel:
         if not isinstance(self.max_parents, int) or not 0 <= self.max_parents <= 6:
             raise ValueError("max_parents must be an integer between 0 and 6")
         self.schema_ = schema
+        self.relations_ = relations
+        derived = model_relations.numeric_targets(relations)
         self.encodings_ = [
-            encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
-            else encoding.encode_numeric(col, frame[col.name])
+            encoding.encode_derived(col) if col.name in derived
+            else encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
+            else encoding.encode_numeric(col, frame[col.name],
+                                         model_relations.band_cuts(relations, col.name))
             for col in schema
         ]
+        for rel in derived.values():
+            values = frame[rel["target"]].to_numpy(dtype=np.float64, na_value=np.nan)
+            rel["is_integer"] = bool(schema[rel["target"]].is_integer)
+            rel["decimals"] = encoding.seed_decimals(np.unique(values[~np.isnan(values)]))
         # -- issue 12: counts, screening, search, tables from counts -----------------------
         progress("screen")
         columns = list(schema)
@@ -100,15 +111,38 @@ class BayesianNetworkModel:
         progress("structure", note=f"{moves[0]} moves, {sum(map(len, self.parents_))} edges, "
                                    f"{int(candidates.sum())} candidate edges")
         progress("parameters", 0, len(self.parents_))
-        self.kinds_ = [scorer.kind(j, ps) for j, ps in enumerate(self.parents_)]
-        fitted = [fit_node_from_counts(j, ps, kind, scorer, self.encodings_)
-                  for j, (ps, kind) in enumerate(zip(self.parents_, self.kinds_))]
-        progress("parameters", len(fitted), note=f"{len(fitted)} tables")
-        # -- end issue 12 ---------------------------------------------------------------------
-        self.tables_ = [table for table, _ in fitted]
-        self.latents_ = [latent for _, latent in fitted]
+
+        def kind_of(child, parents):
+            # A parentless probit is the marginal itself; as a table the node stays plain,
+            # so the sampler can tilt it towards the children that track it inside a bin.
+            return scorer.kind(child, parents) if parents else TABLE
+
+        self.kinds_ = [kind_of(j, ps) for j, ps in enumerate(self.parents_)]
+        values = {j: frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan)
+                  for j, enc in enumerate(self.encodings_)
+                  if enc.kind == "numeric" and not enc.derived}
+        fitter = NodeFitter(scorer, self.encodings_, codes.T, values, partitions)
+        self.tables_, self.latents_, self.within_ = [], [], []
+
+        def refit(child, parents, append=False):
+            """(Re)fit one node; ``relations.enforce`` calls it for a parent set it grew."""
+            if not append:
+                self.kinds_[child] = kind_of(child, parents)
+            fitted = fitter.fit(child, parents, self.kinds_[child])
+            if append:
+                for out, part in zip((self.tables_, self.latents_, self.within_), fitted):
+                    out.append(part)
+            else:
+                self.tables_[child], self.latents_[child], self.within_[child] = fitted
+            self.__dict__.pop("kernel_tables", None)
+
+        for j, ps in enumerate(self.parents_):
+            refit(j, ps, append=True)
+        progress("parameters", len(self.tables_), note=f"{len(self.tables_)} tables")
         self.n_training_rows_ = int(len(frame))
         self.__dict__.pop("kernel_tables", None)
+
+        model_relations.enforce(self, refit)
         return self
 
     def _table_size(self, child: int, parents, kind: str | None = None) -> int:
@@ -125,6 +159,11 @@ class BayesianNetworkModel:
         """A probit node's latent normal (mu per configuration, sigma, cum), else None."""
         latents = getattr(self, "latents_", None)
         return None if latents is None else latents[node]
+
+    def node_within(self, node: int):
+        """How a numeric node tracks its numeric parents inside a bin, else None."""
+        within = getattr(self, "within_", None)
+        return None if within is None else within[node]
 
     def config_of_rows(self, node: int, codes: np.ndarray) -> np.ndarray:
         """Each row's parent configuration (table row) for ``node``."""

@@ -22,11 +22,16 @@ from engine.errors import SimioError
 from engine.io.atomic import atomic_write
 from engine.model.encoding import NodeEncoding
 from engine.model.network import BayesianNetworkModel
+from engine.model.relations import NODE_KINDS, NUMERIC_KINDS
 from engine.model.scores import PROBIT, TABLE
 from engine.schema import Schema
 
 FORMAT = "simio-model"
-FORMAT_VERSION = 1
+# Version 2 (issue 11): within-bin regressions, bin shares, seed precision, relations. Version 1
+# files still load: they have none of these and sample exactly as they did.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+RELATION_KINDS = NUMERIC_KINDS + NODE_KINDS
 MANIFEST = "manifest.json"
 # Digest of the manifest bytes: catches edits and corruption (not an authenticity check).
 MANIFEST_DIGEST = "manifest.sha256"
@@ -62,7 +67,18 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None,
         arrays[f"latents/{j}/mu.npy"] = np.ascontiguousarray(latent["mu"], dtype=np.float64)
         arrays[f"latents/{j}/cum.npy"] = np.ascontiguousarray(latent["cum"], dtype=np.float64)
         latents.append({"mu": f"latents/{j}/mu.npy", "cum": f"latents/{j}/cum.npy",
-                        "sigma": float(latent["sigma"])})
+                        "sigma": float(latent["sigma"]),
+                        **{k: latent[k] for k in ("scale", "mean", "sd") if k in latent}})
+    within = []
+    for j, entry in enumerate(getattr(model, "within_", None) or [None] * len(tables)):
+        if entry is None:
+            within.append(None)
+            continue
+        names = {}
+        for key in ("parents", "beta", "centre"):
+            names[key] = f"within/{j}/{key}.npy"
+            arrays[names[key]] = np.ascontiguousarray(entry[key])
+        within.append({**names, "sigma": float(entry["sigma"])})
     blobs = {name: _npy_bytes(value) for name, value in arrays.items()}
     manifest = {
         "format": FORMAT,
@@ -75,6 +91,8 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None,
         "kinds": list(model.kinds_),
         "tables": tables,
         "latents": latents,
+        "within": within,
+        "relations": getattr(model, "relations_", None) or [],
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()},
         "extra": extra or {},
     }
@@ -140,11 +158,25 @@ def _rebuild(manifest, arrays) -> BayesianNetworkModel:
     model.tables_ = [arrays[name] for name in manifest["tables"]]
     model.latents_ = [None if entry is None else
                       {"mu": arrays[entry["mu"]], "cum": arrays[entry["cum"]],
-                       "sigma": float(entry["sigma"])}
+                       "sigma": float(entry["sigma"]),
+                       **({"scale": "linear", "mean": float(entry["mean"]),
+                           "sd": float(entry["sd"])} if entry.get("scale") == "linear" else {})}
                       for entry in manifest["latents"]]
+    model.within_ = [None if entry is None else
+                     {"parents": arrays[entry["parents"]].astype(np.int64),
+                      "beta": arrays[entry["beta"]], "centre": arrays[entry["centre"]],
+                      "sigma": float(entry["sigma"])}
+                     for entry in manifest.get("within") or [None] * len(model.tables_)]
+    for enc in model.encodings_:
+        if enc.kind == "numeric" and enc.bin_cum is None:
+            enc.bin_cum = _bin_cum_from_scores(enc.bin_score)   # a version 1 file
+    model.relations_ = [dict(r) for r in manifest.get("relations") or []]
+    if any(r.get("kind") not in RELATION_KINDS for r in model.relations_):
+        raise ValueError("unknown relation kind")
     model.n_training_rows_ = int(manifest["n_training_rows"])
     if not (len(model.encodings_) == len(model.schema_) == len(model.tables_)
-            == len(model.parents_) == len(model.kinds_) == len(model.latents_)):
+            == len(model.parents_) == len(model.kinds_) == len(model.latents_)
+            == len(model.within_)):
         raise ValueError("schema, encodings, tables and structure disagree in length")
     for j, (enc, table) in enumerate(zip(model.encodings_, model.tables_)):
         if table.ndim != 2 or table.shape[1] != enc.n_states or model._table_size(
@@ -154,6 +186,12 @@ def _rebuild(manifest, arrays) -> BayesianNetworkModel:
         if latent is not None and (latent["mu"].shape != (table.shape[0],) or
                                    latent["cum"].shape != (enc.n_bins + 1,)):
             raise ValueError(f"latent model {j} has the wrong shape")
+        within = model.within_[j]
+        if within is not None and (within["centre"].shape != (table.shape[0],)
+                                   or within["beta"].shape != within["parents"].shape
+                                   or not set(within["parents"].tolist())
+                                   <= set(model.parents_[j])):
+            raise ValueError(f"within-bin model {j} does not match its node")
     model.kernel_tables  # builds and validates the structure (raises on a cycle)
     return model
 
@@ -161,9 +199,23 @@ def _rebuild(manifest, arrays) -> BayesianNetworkModel:
 def _check_manifest(manifest, path):
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _invalid(path, "it is not a simio model file")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_VERSIONS:
         raise _invalid(path, f"it has format version {manifest.get('format_version')!r}; "
-                             f"this simio reads version {FORMAT_VERSION}")
+                             f"this simio reads versions "
+                             f"{', '.join(map(str, READABLE_VERSIONS))}: retrain the model "
+                             "with this simio")
+
+
+def _bin_cum_from_scores(bin_score: np.ndarray) -> np.ndarray:
+    """Cumulative bin shares from the bins' mid-share normal scores (version 1 files kept
+    only those): mid_b = cum_b + share_b / 2, so cum_{b+1} = 2 mid_b - cum_b."""
+    from engine.normal import ndtr       # loading is on the sampling path: no scipy
+
+    cum = [0.0]
+    for mid in ndtr(bin_score):
+        cum.append(min(max(2.0 * mid - cum[-1], cum[-1]), 1.0))
+    cum[-1] = 1.0
+    return np.array(cum)
 
 
 def _invalid(path, why) -> SimioError:

@@ -40,6 +40,8 @@ def ndtri(p):
 def bin_moments(enc: NodeEncoding, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of the child's normal score within each bin: the standard normal
     truncated to the bin's slice ``cum[b]..cum[b+1]``; a single-valued bin has no spread."""
+    from scipy.special import ndtr, ndtri   # fit-only: `simio generate` never loads scipy
+
     edges = ndtri(np.clip(cum, 1e-12, 1 - 1e-12))
     density = np.exp(-0.5 * edges ** 2) / np.sqrt(2 * np.pi)
     mass = np.maximum(np.diff(ndtr(edges)), 1e-300)
@@ -82,6 +84,8 @@ def probit_line(states: list[np.ndarray], bins: np.ndarray, counts: np.ndarray, 
                 encodings, enc: NodeEncoding) -> ProbitLine:
     """Weighted least squares of the child's bin moments on the parents' features, from
     the observed cells (parent states per parent, child bin, count)."""
+    from scipy.special import ndtri   # fit-only: `simio generate` never loads scipy
+
     sizes = [encodings[p].n_states for p in parents]
     weight = counts.astype(np.float64)
     totals = np.bincount(bins, weights=weight, minlength=enc.n_bins)
@@ -171,6 +175,8 @@ def _solve(xtwx: np.ndarray, xtwz: np.ndarray) -> np.ndarray:
 
 def probit_score(states, bins, counts, parents, encodings, enc: NodeEncoding) -> float:
     """BIC of the ordered probit from the observed cells."""
+    from scipy.special import ndtr   # fit-only: `simio generate` never loads scipy
+
     line = probit_line(states, bins, counts, parents, encodings, enc)
     edges = np.concatenate([[-np.inf], line.thresholds, [np.inf]])
     mu = line.mu_at(states) if parents else np.full(bins.size, float(line.coef[0][0]))
@@ -184,6 +190,8 @@ def probit_score(states, bins, counts, parents, encodings, enc: NodeEncoding) ->
 def probit_from_counts(observed: np.ndarray, parents, encodings, enc: NodeEncoding) -> ProbitFit:
     """The ordered-probit table over every parent configuration, from dense observed-bin
     counts (configurations row-major over the parents' full states, x bins)."""
+    from scipy.special import ndtr   # fit-only: `simio generate` never loads scipy
+
     sizes = [encodings[p].n_states for p in parents]
     cfg, bins = np.nonzero(observed)
     states = list(np.unravel_index(cfg, sizes)) if parents else []

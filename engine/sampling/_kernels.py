@@ -24,6 +24,9 @@ _C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
 _D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
       3.754408661907416e+00)
 _P_LOW = 0.02425
+# Below this a truncated normal's mass is (nearly) denormal: its quantile's refinement
+# step would overflow, and the exponential tail limit is exact to many digits anyway.
+_TINY_MASS = 1e-280
 
 
 @kernel
@@ -136,6 +139,20 @@ def _within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, cdf_lo, cd
 
 
 @kernel
+def _ndtr_many(x, out):
+    """``_ndtr`` of every element of ``x`` into ``out`` (both 1-d float64)."""
+    for i in range(x.shape[0]):
+        out[i] = _ndtr(x[i])
+
+
+@kernel
+def _ndtri_many(p, out):
+    """``_ndtri`` of every element of ``p`` into ``out``; NaN stays NaN."""
+    for i in range(p.shape[0]):
+        out[i] = p[i] if math.isnan(p[i]) else _ndtri(p[i])
+
+
+@kernel
 def _ndtr(x):
     """Standard normal CDF."""
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
@@ -196,42 +213,148 @@ def _invert_bin_cdf(knot_x, knot_c, n_knots, b, q):
 
 
 @kernel
-def _within_bin_copula_values(codes, cfg, missing_state, mu, sigma, cum, knot_x, knot_c,
-                              n_knots, cdf_lo, cdf_hi, uniforms, round_to_integer, out):
-    """Numeric values of a probit (copula) node: the position inside the bin follows the
-    node's latent normal given its parents, not the bin's marginal shape.
+def _within_bin_latent_values(codes, mean, missing_state, sigma, cum, knot_x, knot_c,
+                              n_knots, cdf_lo, cdf_hi, uniforms, round_to_integer, out,
+                              level_out):
+    """Numeric values whose position inside the bin follows a latent normal, not the bin's
+    marginal shape: a probit (copula) node given its parents' states, or a numeric child
+    tracking its numeric parents' exact scores.
 
-    The latent score is N(mu[cfg], sigma) truncated to the bin's slice of the copula scale
-    (``cum[b]..cum[b+1]`` in marginal probability, narrowed by ``cdf_lo``/``cdf_hi`` for a
-    numeric range); its marginal probability, rescaled to the bin, is the within-bin CDF
-    level to invert. Where the truncated mass underflows, the plain within-bin draw is used.
+    Parameters
+    ----------
+    codes : int64[n]            bin of each row (``missing_state`` means missing)
+    mean : float64[n]           each row's latent mean on the copula scale
+    sigma : float               latent spread
+    cum : float64[B + 1]        cumulative bin shares: bin b is cum[b]..cum[b+1]
+    knot_x, knot_c, n_knots, cdf_lo, cdf_hi, uniforms, round_to_integer, out
+                                as in ``_within_bin_values``
+    level_out : float64[n]      the within-bin CDF level each value was taken at (output;
+                                NaN for missing), from which a child reads this node's
+                                normal score
+
+    The latent is N(mean[i], sigma) truncated to the bin's slice of the copula scale
+    (narrowed by ``cdf_lo``/``cdf_hi`` for a numeric range); its marginal probability,
+    rescaled to the bin, is the within-bin CDF level to invert. Where the truncated mass
+    underflows (the slice lies far out in one tail of the latent), the truncated normal is
+    replaced by its exponential limit at the slice's nearer edge.
     """
     n = codes.shape[0]
     for i in range(n):
         b = codes[i]
         if b == missing_state:
             out[i] = np.nan
+            level_out[i] = np.nan
             continue
         width = cum[b + 1] - cum[b]
         lo_c = cdf_lo[b]
         hi_c = cdf_hi[b]
-        q = lo_c + uniforms[i] * (hi_c - lo_c)
+        u = uniforms[i]
+        q = lo_c + u * (hi_c - lo_c)
         if width > 0.0 and hi_c > lo_c:
-            m = mu[cfg[i]]
+            m = mean[i]
             a = (_ndtri(cum[b] + lo_c * width) - m) / sigma
             c = (_ndtri(cum[b] + hi_c * width) - m) / sigma
-            if a > 0.0:      # upper tail: work with survival probabilities for precision
-                sa = _ndtr(-a)
-                mass = sa - _ndtr(-c)
-                s = -_ndtri(sa - uniforms[i] * mass) if mass > 0.0 else 0.0
-            else:
-                fa = _ndtr(a)
-                mass = _ndtr(c) - fa
-                s = _ndtri(fa + uniforms[i] * mass) if mass > 0.0 else 0.0
-            if mass > 0.0:
-                level = (_ndtr(m + sigma * s) - cum[b]) / width
-                q = min(max(level, lo_c), hi_c)
+            s = _truncated_normal(a, c, u)
+            level = (_ndtr(m + sigma * s) - cum[b]) / width
+            q = min(max(level, lo_c), hi_c)
+        level_out[i] = q
         x = _invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
         if round_to_integer:
             x = np.floor(x + 0.5)
         out[i] = x
+
+
+@kernel
+def _truncated_normal(a, c, u):
+    """The standard normal's ``u``-quantile restricted to [a, c] (a < c; either may be
+    infinite)."""
+    if a > 0.0:      # upper tail: survival probabilities keep their precision
+        sa = _ndtr(-a)
+        mass = sa - _ndtr(-c)
+        if mass > _TINY_MASS:
+            return -_ndtri(sa - u * mass)
+        return _exponential_edge(a, c - a, u)
+    fa = _ndtr(a)
+    mass = _ndtr(c) - fa
+    if mass > _TINY_MASS:
+        return _ndtri(fa + u * mass)
+    return -_exponential_edge(-c, c - a, 1.0 - u)
+
+
+@kernel
+def _exponential_edge(edge, span, u):
+    """Far in a tail, N(0, 1) beyond ``edge`` > 0 is edge + Exp(rate edge): its
+    ``u``-quantile on [edge, edge + span]."""
+    rate = max(edge, 1e-12)
+    return edge - math.log1p(-u * -math.expm1(-rate * span)) / rate
+
+
+@kernel
+def _tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_mean,
+                   child_beta, child_sigma, child_edges, uniforms, level_out):
+    """Within-bin levels of a numeric parent, tilted towards what its children's bins say.
+
+    A child that tracks this node inside the bins (``fit_within_bin``) has latent
+    ``N(child_mean + beta * (z - zbar), sigma)``: the bin it was given in the discrete
+    draw is evidence about where inside its own bin this node lies. The node's within-bin
+    distribution is cut into G equal-probability cells (``grid_z``: each cell's midpoint on
+    the copula scale minus the bin's mean score; ``grid_level``: the cell edges as
+    within-bin levels, G + 1 of them); cell g gets the weight prod over children of
+    P(child bin | z_g), the uniform picks a cell by those weights and its remainder places
+    the level uniformly inside the cell.
+
+    Parameters
+    ----------
+    codes : int64[n]               this node's bin (``missing_state``: missing)
+    grid_z : float64[B, G]         cell midpoints, offset from the bin's mean score
+    grid_level : float64[B, G + 1] cell edges as within-bin CDF levels
+    child_codes : int64[n, C]      each child's bin (-1: missing, no evidence)
+    child_mean : float64[n, C]     each child's latent mean without this node's offset
+    child_beta, child_sigma : float64[C]
+    child_edges : float64[C, K]    each child's bin edges on the copula scale (-inf..inf)
+    uniforms : float64[n]
+    level_out : float64[n]         the chosen within-bin levels (NaN for missing)
+    """
+    n = codes.shape[0]
+    g_cells = grid_z.shape[1]
+    n_children = child_codes.shape[1]
+    weights = np.empty(g_cells)
+    for i in range(n):
+        b = codes[i]
+        if b == missing_state:
+            level_out[i] = np.nan
+            continue
+        total = 0.0
+        for g in range(g_cells):
+            w = 1.0
+            for k in range(n_children):
+                cb = child_codes[i, k]
+                if cb < 0:
+                    continue
+                m = child_mean[i, k] + child_beta[k] * grid_z[b, g]
+                s = child_sigma[k]
+                lo = (child_edges[k, cb] - m) / s
+                hi = (child_edges[k, cb + 1] - m) / s
+                if lo > 0.0:
+                    p = _ndtr(-lo) - _ndtr(-hi)
+                else:
+                    p = _ndtr(hi) - _ndtr(lo)
+                w *= p
+            weights[g] = w
+            total += w
+        u = uniforms[i]
+        if total <= 0.0:          # no cell explains the children: the plain draw
+            level_out[i] = grid_level[b, 0] + u * (grid_level[b, g_cells] - grid_level[b, 0])
+            continue
+        target = u * total
+        acc = 0.0
+        chosen = g_cells - 1
+        for g in range(g_cells):
+            if weights[g] > 0.0 and target < acc + weights[g]:
+                chosen = g
+                break
+            acc += weights[g]
+        r = (target - acc) / weights[chosen] if weights[chosen] > 0.0 else 0.5
+        r = min(max(r, 0.0), 1.0)
+        lo_l = grid_level[b, chosen]
+        level_out[i] = lo_l + r * (grid_level[b, chosen + 1] - lo_l)

@@ -36,7 +36,8 @@ def test_summary_has_exactly_the_contract_keys():
     assert list(result.summary) == ["input_rows", "input_columns", "clean_rows",
                                     "clean_columns", "dropped_columns"]
     assert result.summary["input_rows"] == N and result.summary["input_columns"] == 10
-    assert result.summary["clean_columns"] == len(result.schema) == 4
+    # score_copy (= 2 * score exactly) is kept and regenerated from score (issue 11)
+    assert result.summary["clean_columns"] == len(result.schema) == 5
     assert all(set(d) == {"name", "reason"} for d in result.summary["dropped_columns"])
     assert all(set(d) == {"step", "column", "action", "detail"} for d in result.decisions)
 
@@ -44,7 +45,9 @@ def test_summary_has_exactly_the_contract_keys():
 def test_every_change_is_a_decision():
     result = clean(raw(messy_frame()))
     drops = {d["column"] for d in result.decisions if d["action"] == "drop_column"}
-    assert drops == {"id", "Country", "email", "score_copy", "nzv", "when"}
+    assert drops == {"id", "Country", "email", "nzv", "when"}
+    assert any(d["action"] == "derive_column" and d["column"] == "score_copy"
+               for d in result.decisions)
     assert any(d["action"] == "remove_levels" for d in result.decisions)
     assert any(d["action"] == "rename" and d["column"] == "score_copy" for d in result.decisions)
 

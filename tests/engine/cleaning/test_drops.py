@@ -75,8 +75,11 @@ def test_few_distinct_but_balanced_numeric_is_kept():
 
 
 def test_redundant_numeric_keeps_the_earlier_column():
+    """A near copy (|r| >= 0.999 but not an exact function) is dropped; an exact affine
+    copy is kept as a derived column (see test_relations.py)."""
     frame = with_base(N)
-    frame["score_pct"] = frame["score"] / 100
+    noise = np.random.default_rng(6).normal(0, 0.002, N)
+    frame["score_pct"] = frame["score"] / 100 + noise
     frame["other"] = np.random.default_rng(5).normal(size=N)
     result = clean(raw(frame))
     assert dropped(result) == {"score_pct": "redundant_numeric"}

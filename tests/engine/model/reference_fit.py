@@ -145,3 +145,24 @@ def _reaches(children, start, target, skip=None) -> bool:
                 seen.add(nxt)
                 stack.append(nxt)
     return False
+
+
+def normal_scores(values: np.ndarray) -> np.ndarray:
+    """Rank-based normal scores of the observed values (NaN where missing); ties share
+    their average rank. The per-row score the fit used before issue 12."""
+    from scipy.special import ndtri
+
+    z = np.full(values.shape, np.nan)
+    ok = ~np.isnan(values)
+    n = int(ok.sum())
+    if n:
+        observed = values[ok]
+        order = np.argsort(observed, kind="stable")
+        sorted_values = observed[order]
+        starts = np.flatnonzero(np.concatenate([[True], np.diff(sorted_values) != 0]))
+        ends = np.append(starts[1:], n)
+        mean_rank = (starts + ends + 1) / 2.0            # average 1-based rank of each tie run
+        ranks = np.empty(n)
+        ranks[order] = np.repeat(mean_rank, ends - starts)
+        z[ok] = ndtri((ranks - 0.5) / n)
+    return z

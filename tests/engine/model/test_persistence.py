@@ -189,7 +189,7 @@ def test_edited_manifest_with_the_old_digest(saved):
     assert "altered" in error.detail
 
 
-@pytest.mark.parametrize("version", [0, 2, "1", None])
+@pytest.mark.parametrize("version", [0, 3, "2", None])
 def test_other_format_version(saved, version):
     contents = entries(saved)
     manifest = json.loads(contents["manifest.json"])

@@ -148,3 +148,76 @@ def within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, cdf_lo, cdf
             x = float(math.floor(x + 0.5))
         out[i] = x
     return out
+
+
+def within_bin_latent_values(codes, mean, missing_state, sigma, cum, knot_x, knot_c, n_knots,
+                             cdf_lo, cdf_hi, uniforms, round_to_integer):
+    """Values whose within-bin position follows a latent N(mean[i], sigma) truncated to the
+    bin's slice of the copula scale, by the textbook route with scipy's normal: the slice
+    [ndtri(cum[b] + lo * w), ndtri(cum[b] + hi * w)] (w the bin's share), the truncated
+    normal's u-quantile there, its marginal probability rescaled to the bin (clamped to
+    [lo, hi]) as the within-bin level, then the plain within-bin inversion at that level.
+    Returns (values, levels)."""
+    from scipy.stats import norm, truncnorm
+    levels = np.empty(len(codes))
+    for i, b in enumerate(codes):
+        b = int(b)
+        if b == missing_state:
+            levels[i] = math.nan
+            continue
+        w = float(cum[b + 1] - cum[b])
+        lo, hi, u = float(cdf_lo[b]), float(cdf_hi[b]), float(uniforms[i])
+        q = lo + u * (hi - lo)
+        if w > 0 and hi > lo:
+            a = (norm.ppf(cum[b] + lo * w) - mean[i]) / sigma
+            c = (norm.ppf(cum[b] + hi * w) - mean[i]) / sigma
+            s = truncnorm.ppf(u, a, c)
+            q = min(max((norm.cdf(mean[i] + sigma * s) - cum[b]) / w, lo), hi)
+        levels[i] = q
+    # the inversion itself is within_bin_values' (its uniforms are then the levels)
+    ones, zeros = np.ones(knot_x.shape[0]), np.zeros(knot_x.shape[0])
+    safe = np.where(np.isnan(levels), 0.0, levels)
+    values = within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, zeros, ones,
+                               safe, round_to_integer)
+    return values, levels
+
+
+def tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_mean,
+                  child_beta, child_sigma, child_edges, uniforms):
+    """Within-bin levels of a parent tilted by its children's bins, the slow way: cell g of
+    the parent's bin weighs prod_k P(child k's bin | parent at cell g's midpoint) (scipy's
+    normal CDF; its survival function above 0), the uniform picks the first cell whose cumulative weight exceeds u * total
+    and its remainder places the level uniformly inside the cell; no weight at all: the
+    plain uniform level."""
+    from scipy.stats import norm
+    out = np.empty(len(codes))
+    for i, b in enumerate(codes):
+        b = int(b)
+        if b == missing_state:
+            out[i] = math.nan
+            continue
+        weights = []
+        for g in range(grid_z.shape[1]):
+            w = 1.0
+            for k in range(child_codes.shape[1]):
+                cb = int(child_codes[i, k])
+                if cb < 0:
+                    continue
+                m = child_mean[i, k] + child_beta[k] * grid_z[b, g]
+                lo = (child_edges[k, cb] - m) / child_sigma[k]
+                hi = (child_edges[k, cb + 1] - m) / child_sigma[k]
+                # the upper tail through the survival function: 1 - 1 would lose it all
+                w *= norm.sf(lo) - norm.sf(hi) if lo > 0 else norm.cdf(hi) - norm.cdf(lo)
+            weights.append(w)
+        total, u = sum(weights), float(uniforms[i])
+        if total <= 0:
+            out[i] = grid_level[b, 0] + u * (grid_level[b, -1] - grid_level[b, 0])
+            continue
+        acc, target = 0.0, u * total
+        for g, w in enumerate(weights):
+            if w > 0 and target < acc + w:
+                break
+            acc += w
+        r = min(max((target - acc) / w, 0.0), 1.0) if w > 0 else 0.5
+        out[i] = grid_level[b, g] + r * (grid_level[b, g + 1] - grid_level[b, g])
+    return out

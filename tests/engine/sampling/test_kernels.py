@@ -17,7 +17,8 @@ from engine.model.encoding import NodeEncoding, encode_numeric
 from engine.model.network import BayesianNetworkModel
 from engine.model.scores import PROBIT, TABLE
 from engine.sampling import forward
-from engine.sampling._kernels import _forward_sample, _within_bin_values
+from engine.sampling._kernels import (_forward_sample, _tilted_levels, _within_bin_latent_values,
+                                      _within_bin_values)
 from engine.schema import Column
 from tests.engine import fixtures
 from tests.engine.sampling import naive
@@ -189,7 +190,9 @@ def test_forward_sample_matches_naive_on_random_networks(seed):
 def test_forward_sample_matches_naive_on_the_fitted_quickstart_model():
     model = fixtures.quickstart_synthesizer().model_
     rng = np.random.default_rng(2024)
-    for evidence in ({}, random_evidence(rng, model), {4: np.linspace(0.0, 1.0, 14)}):
+    intent_states = model.encodings_[4].n_states
+    for evidence in ({}, random_evidence(rng, model),
+                     {4: np.linspace(0.0, 1.0, intent_states)}):
         uniforms = edge_uniforms(rng, model, 2000)
         codes, weights = run_kernel(model, uniforms, evidence)
         ref_codes, ref_weights = naive.forward_sample(*naive_network(model), evidence, uniforms)
@@ -370,3 +373,85 @@ def test_within_bin_values_match_naive_on_real_encodings(integer):
                        lo, hi, u, integer)
     compare_within_bin(codes, enc.missing_state, enc.knot_x, enc.knot_c, enc.n_knots,
                        np.zeros(enc.n_bins), np.ones(enc.n_bins), u, integer)
+
+
+# -- _within_bin_latent_values -----------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(30))
+def test_within_bin_latent_values_match_naive(seed):
+    rng = np.random.default_rng(3000 + seed)
+    knot_x, knot_c, n_knots = random_knots(rng)
+    n_bins = n_knots.size
+    missing_state = n_bins if seed % 2 else -1
+    n = 300
+    codes = rng.integers(0, n_bins + (missing_state >= 0), n).astype(np.int64)
+    shares = rng.dirichlet(np.ones(n_bins))
+    cum = np.concatenate([[0.0], np.cumsum(shares)])
+    cum[-1] = 1.0
+    mean = rng.normal(0.0, 1.5, n)
+    sigma = float(rng.choice([0.05, 0.3, 1.0, 2.0]))
+    lo, hi = random_bounds(rng, n_bins)
+    u = rng.random(n)
+    out, levels = np.full(n, -1.0), np.full(n, -1.0)
+    _within_bin_latent_values(codes, mean, missing_state, sigma, cum, knot_x, knot_c, n_knots,
+                              lo, hi, u, bool(seed % 3 == 0), out, levels)
+    ref, ref_levels = naive.within_bin_latent_values(
+        codes, mean, missing_state, sigma, cum, knot_x, knot_c, n_knots, lo, hi, u,
+        bool(seed % 3 == 0))
+    np.testing.assert_array_equal(np.isnan(levels), np.isnan(ref_levels))
+    # scipy's truncnorm and the kernel's own normal quantile agree to ~1e-9 in level,
+    # except for slices 35+ sigma out in a tail, where the kernel's exponential limit and
+    # scipy's own tail approximation differ by up to ~1e-4 (relative error ~ 1/edge^2)
+    np.testing.assert_allclose(levels, ref_levels, rtol=0, atol=1e-4, equal_nan=True)
+    near = np.abs(mean) < 2.0
+    np.testing.assert_allclose(levels[near & (sigma >= 0.3)], ref_levels[near & (sigma >= 0.3)],
+                               rtol=0, atol=1e-8, equal_nan=True)
+    # the values are the plain within-bin inversion at the kernel's own levels
+    ones, zeros = np.ones(n_bins), np.zeros(n_bins)
+    at_levels = naive.within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, zeros,
+                                        ones, np.nan_to_num(levels), bool(seed % 3 == 0))
+    np.testing.assert_allclose(out, at_levels, rtol=RTOL, atol=0.0, equal_nan=True)
+
+
+def test_latent_far_tail_uses_the_nearer_edge():
+    """A slice 40 sigma above the latent mean: the truncated mass underflows, and the
+    draw falls at the slice's lower edge (the exponential limit), never uniform."""
+    knot_x = np.array([[0.0, 1.0]])
+    knot_c = np.array([[0.0, 1.0]])
+    cum = np.array([0.0, 1.0])
+    codes = np.zeros(5, dtype=np.int64)
+    lo, hi = np.array([0.5]), np.array([1.0])
+    out, levels = np.empty(5), np.empty(5)
+    _within_bin_latent_values(codes, np.full(5, -40.0), -1, 0.01, cum, knot_x, knot_c,
+                              np.array([2]), lo, hi, np.linspace(0.0, 0.99, 5), False,
+                              out, levels)
+    assert np.all(levels >= 0.5) and np.all(np.diff(levels) > 0)
+    np.testing.assert_allclose(levels, 0.5, atol=1e-4)
+
+
+# -- _tilted_levels ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tilted_levels_match_naive(seed):
+    rng = np.random.default_rng(5000 + seed)
+    n_bins, cells, n_children, n = int(rng.integers(1, 6)), 12, int(rng.integers(1, 3)), 200
+    missing_state = n_bins if seed % 2 else -1
+    codes = rng.integers(0, n_bins + (missing_state >= 0), n).astype(np.int64)
+    lo, hi = random_bounds(rng, n_bins)
+    grid_level = lo[:, None] + (np.arange(cells + 1) / cells)[None, :] * (hi - lo)[:, None]
+    grid_z = np.sort(rng.normal(0, 0.5, (n_bins, cells)), axis=1)
+    k_bins = int(rng.integers(2, 6))
+    edges = np.full((n_children, k_bins + 1), np.inf)
+    edges[:, 0] = -np.inf
+    edges[:, 1:-1] = np.sort(rng.normal(0, 1, (n_children, k_bins - 1)), axis=1)
+    child_codes = rng.integers(-1, k_bins, (n, n_children)).astype(np.int64)
+    child_mean = rng.normal(0, 1, (n, n_children))
+    beta = rng.normal(0, 2, n_children)
+    sigma = rng.choice([0.01, 0.2, 1.0], n_children)
+    u = rng.random(n)
+    out = np.empty(n)
+    _tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_mean, beta,
+                   sigma, edges, u, out)
+    ref = naive.tilted_levels(codes, missing_state, grid_z, grid_level, child_codes,
+                              child_mean, beta, sigma, edges, u)
+    np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12, equal_nan=True)

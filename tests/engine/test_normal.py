@@ -1,0 +1,51 @@
+"""engine.normal (the scipy-free normal CDF and quantile the sampling path uses) against
+scipy, and the sampling path's promise that it never loads scipy's special functions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+from scipy.special import ndtr as scipy_ndtr
+from scipy.special import ndtri as scipy_ndtri
+
+from engine import normal
+
+
+def test_ndtr_and_ndtri_match_scipy():
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(scale=3.0, size=2000), [-38.0, -8.0, 0.0, 8.0, 38.0]])
+    np.testing.assert_allclose(normal.ndtr(x), scipy_ndtr(x), rtol=1e-13, atol=1e-300)
+    p = np.concatenate([rng.random(2000), [1e-300, 1e-12, 0.5, 1 - 1e-12]])
+    np.testing.assert_allclose(normal.ndtri(p), scipy_ndtri(p), rtol=1e-12)
+
+
+def test_ndtri_edges_and_shapes():
+    out = normal.ndtri(np.array([[0.0, 1.0], [np.nan, 0.5]]))
+    assert out.shape == (2, 2)
+    assert out[0, 0] == -np.inf and out[0, 1] == np.inf and np.isnan(out[1, 0])
+    assert out[1, 1] == 0.0
+
+
+def test_loading_and_sampling_a_model_never_imports_scipy_special(tmp_path):
+    """A model with within-bin tracking (issue 11) sampled in a fresh process: numba
+    imports the top-level scipy package for its version check, but nothing on our
+    sampling path may load scipy.special or scipy.stats (issue 9)."""
+    from engine.synthesizer import Synthesizer
+    from tests.engine.model.test_fidelity_model import strong_pair
+
+    path = tmp_path / "pair.simio"
+    model = Synthesizer().fit(strong_pair(600, 0.95))
+    assert any(w is not None for w in model.model_.within_)
+    model.save(path)
+    script = textwrap.dedent(f"""
+        import sys
+        from engine.synthesizer import Synthesizer
+        Synthesizer.load({str(path)!r}).sample(2000, seed=1)
+        print(sorted(m for m in sys.modules if m.startswith(("scipy.special", "scipy.stats"))))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
