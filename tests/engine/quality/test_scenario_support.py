@@ -23,11 +23,12 @@ SEED = 20260430
 
 @pytest.fixture(scope="module")
 def apart() -> Synthesizer:
-    """Level X only has v around 2, level Y around 8: X never occurs with v >= 8.5."""
+    """Level X only has v around 2, level Y around 8: X never occurs with v >= 8.5. The two
+    overlap around 5, so kind is no exact band of v (cleaning would derive it from v)."""
     gen = np.random.default_rng(5)
     n = 3000
     kind = np.where(gen.random(n) < 0.4, "X", "Y")
-    v = np.where(kind == "X", gen.normal(2, 0.5, n), gen.normal(8, 0.5, n)).round(3)
+    v = np.where(kind == "X", gen.normal(2, 1.2, n), gen.normal(8, 1.2, n)).round(3)
     return Synthesizer().fit(pd.DataFrame({"kind": kind, "v": v,
                                            "w": gen.normal(0, 1, n).round(3)}))
 
@@ -56,7 +57,7 @@ def apart_seed_rows(synth) -> pd.DataFrame:
     gen = np.random.default_rng(5)
     n = 3000
     kind = np.where(gen.random(n) < 0.4, "X", "Y")
-    v = np.where(kind == "X", gen.normal(2, 0.5, n), gen.normal(8, 0.5, n)).round(3)
+    v = np.where(kind == "X", gen.normal(2, 1.2, n), gen.normal(8, 1.2, n)).round(3)
     return pd.DataFrame({"kind": kind, "v": v})
 
 
