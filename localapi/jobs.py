@@ -141,10 +141,14 @@ class JobRunner:
                          "completed_at = ? WHERE job_id = ?", (now(self.app), job_id))
 
     def _fail(self, conn, job, code: str, message: str) -> None:
-        with transaction(conn):
-            conn.execute("UPDATE jobs SET status = 'failed', stage = 'failed', error_code = ?, "
-                         "error_message = ?, completed_at = ? WHERE job_id = ?",
-                         (code, message, now(self.app), job["job_id"]))
+        # Clean up first: whoever sees the job `failed` must find its resource failed and
+        # its files gone, never the moment in between.
         cleanup = getattr(self.handlers.get(job["job_type"]), "on_failure", None)
-        if cleanup is not None:
-            cleanup(self.app, conn, job, code)
+        try:
+            if cleanup is not None:
+                cleanup(self.app, conn, job, code)
+        finally:
+            with transaction(conn):
+                conn.execute("UPDATE jobs SET status = 'failed', stage = 'failed', "
+                             "error_code = ?, error_message = ?, completed_at = ? "
+                             "WHERE job_id = ?", (code, message, now(self.app), job["job_id"]))
