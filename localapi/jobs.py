@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from engine.errors import SimioError
 from localapi.clock import now
 from localapi.db import connect, transaction
+from localapi.store import job_states
 
 log = logging.getLogger("simio.jobs")
 MAX_ATTEMPTS = 3
@@ -23,7 +24,7 @@ MAX_ATTEMPTS = 3
 # (localapi.server.REQUEST_THREADS); a waiter beyond this cap gets its 202 at once, so
 # long-polls can never take every thread and /healthz always finds one free.
 MAX_WAITERS = 8
-TERMINAL = ("completed", "failed", "cancelled", "expired")
+TERMINAL = job_states.TERMINAL
 
 
 class JobRunner:
@@ -52,14 +53,13 @@ class JobRunner:
         With ``seconds <= 0`` the row is the one read before submitting (queued): a quick
         job must not turn ``wait_seconds: 0`` into a synchronous answer by winning a race.
         """
-        select = "SELECT * FROM jobs WHERE job_id = ?"
         if seconds <= 0:
-            row = conn.execute(select, (job_id,)).fetchone()
+            row = job_states.row(conn, job_id)
             self.submit(job_id)
             return row
         self.submit(job_id)
         self.wait(job_id, seconds)
-        return conn.execute(select, (job_id,)).fetchone()
+        return job_states.row(conn, job_id)
 
     def wait(self, job_id: str, seconds: float) -> bool:
         """Wait up to ``seconds`` for the job to finish; True when it has.
@@ -84,10 +84,9 @@ class JobRunner:
         conn = connect(self.app)
         try:
             with transaction(conn):
-                conn.execute("UPDATE jobs SET status = 'queued', stage = 'requeued' "
-                             "WHERE status = 'running'")
-            queued = [r["job_id"] for r in conn.execute(
-                "SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY created_at, job_id")]
+                for job in job_states.with_status(conn, job_states.RUNNING):
+                    job_states.transition(conn, job, "requeue", now=now(self.app))
+            queued = [r["job_id"] for r in job_states.with_status(conn, job_states.QUEUED)]
         finally:
             conn.close()
         for job_id in queued:
@@ -113,20 +112,18 @@ class JobRunner:
 
     def _execute(self, conn, job_id: str) -> None:
         with transaction(conn):
-            job = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-            if job is None or job["status"] != "queued":
+            job = job_states.row(conn, job_id)
+            if job is None or job["status"] != job_states.QUEUED:
                 return
-            conn.execute("UPDATE jobs SET status = 'running', stage = 'starting', "
-                         "started_at = ?, attempts = attempts + 1 WHERE job_id = ?",
-                         (now(self.app), job_id))
-        job = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            job_states.transition(conn, job, "start", now=now(self.app))
+        job = job_states.row(conn, job_id)
         if job["attempts"] > MAX_ATTEMPTS:
             return self._fail(conn, job, "simio_internal_error",
                               "The job was interrupted too many times and was stopped.")
 
         def set_stage(stage: str) -> None:
             with transaction(conn):
-                conn.execute("UPDATE jobs SET stage = ? WHERE job_id = ?", (stage, job_id))
+                job_states.set_stage(conn, job_id, stage)
 
         try:
             self.handlers[job["job_type"]](self.app, conn, job, set_stage)
@@ -137,8 +134,7 @@ class JobRunner:
             return self._fail(conn, job, "simio_internal_error",
                               "The job failed unexpectedly; retry the request.")
         with transaction(conn):
-            conn.execute("UPDATE jobs SET status = 'completed', stage = 'completed', "
-                         "completed_at = ? WHERE job_id = ?", (now(self.app), job_id))
+            job_states.transition(conn, job, "complete", now=now(self.app))
 
     def _fail(self, conn, job, code: str, message: str) -> None:
         # Clean up first: whoever sees the job `failed` must find its resource failed and
@@ -149,6 +145,5 @@ class JobRunner:
                 cleanup(self.app, conn, job, code)
         finally:
             with transaction(conn):
-                conn.execute("UPDATE jobs SET status = 'failed', stage = 'failed', "
-                             "error_code = ?, error_message = ?, completed_at = ? "
-                             "WHERE job_id = ?", (code, message, now(self.app), job["job_id"]))
+                job_states.transition(conn, job, "fail", now=now(self.app),
+                                      error=(code, message))

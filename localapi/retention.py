@@ -38,7 +38,7 @@ from pathlib import Path
 from localapi import pipelines
 from localapi.clock import now as clock_now
 from localapi.db import connect, transaction
-from localapi.store import audit, quotas, records
+from localapi.store import audit, job_states, quotas, records
 
 log = logging.getLogger("simio.retention")
 ACTOR = "system:retention"
@@ -57,11 +57,12 @@ def remove_dataset_files(app, dataset_id) -> bool:
     return existed
 
 
-def end_queued_job(db, job, status: str, *, now: float) -> bool:
-    """Inside the caller's transaction: end a queued job as ``cancelled`` or ``expired``,
-    and undo what its request reserved (rows for a generation; a training's dataset is
-    marked failed unless it was deleted)."""
-    if not records.end_queued_job(db, job["job_id"], status, now=now):
+def end_queued_job(db, job, event: str, *, now: float, actor: str | None = None) -> bool:
+    """Inside the caller's transaction: end a queued job by ``event`` (``cancel`` or
+    ``expire``), and undo what its request reserved (rows for a generation; a training's
+    dataset is marked failed unless it was deleted)."""
+    if not job_states.transition(db, job, event, now=now, actor=actor,
+                                 detail={"job_type": job["job_type"]}):
         return False
     if job["job_type"] == "generation_create" and job["generation_id"]:
         gen = records.generation(db, job["generation_id"])
@@ -69,8 +70,7 @@ def end_queued_job(db, job, status: str, *, now: float) -> bool:
             quotas.release(db, gen["tenant_id"], gen["rows_requested"])
             records.set_generation_status(db, gen["generation_id"], "failed")
     elif job["job_type"] == "dataset_create" and job["dataset_id"]:
-        db.execute("UPDATE datasets SET status = 'failed' WHERE dataset_id = ? "
-                   "AND status = 'processing'", (job["dataset_id"],))
+        records.fail_processing_dataset(db, job["dataset_id"])
     return True
 
 
@@ -81,11 +81,9 @@ def sweep(app, now: float | None = None) -> dict:
     conn = connect(app)
     try:
         with transaction(conn):
-            for job in records.queued_jobs(conn, expired_by=now):
-                if end_queued_job(conn, job, "expired", now=now):
+            for job in job_states.expired_queued(conn, now=now):
+                if end_queued_job(conn, job, "expire", now=now, actor=ACTOR):
                     counts["jobs"] += 1
-                    audit.record(conn, at=now, actor=ACTOR, action="job_expired",
-                                 subject=job["job_id"], detail={"job_type": job["job_type"]})
         for folder in _subdirs(pipelines.dataset_dir(app, "x").parent):
             row = records.dataset(conn, folder.name, ready_only=False)
             if row is None:

@@ -22,7 +22,7 @@ from localapi.db import get_db, transaction
 from localapi.ids import new_id, well_formed
 from localapi.problems import request_id, respond
 from localapi.replay import idempotent
-from localapi.store import audit, records
+from localapi.store import audit, job_states, records
 
 bp = Blueprint("datasets", __name__)
 TRUE_WORDS = {"true": True, "1": True, "yes": True, "on": True,
@@ -249,8 +249,8 @@ def delete_dataset(dataset_id):
             raise not_found()
         if row is not None and row["status"] != "deleted":
             records.delete_dataset(db, dataset_id, now=t)
-            for job in records.queued_jobs(db, dataset_id=dataset_id):
-                retention.end_queued_job(db, job, "cancelled", now=t)
+            for job in job_states.queued_of_dataset(db, dataset_id):
+                retention.end_queued_job(db, job, "cancel", now=t)
             audit.record(db, at=t, actor=f"client:{g.client_id}", action="dataset_deleted",
                          subject=dataset_id, request_id=request_id(),
                          detail={"tenant_id": g.tenant_id, "previous_status": row["status"]})

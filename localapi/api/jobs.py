@@ -10,24 +10,20 @@ from localapi.clock import iso, now
 from localapi.db import get_db
 from localapi.ids import well_formed
 from localapi.problems import request_id, respond
-from localapi.store import records
+from localapi.store import job_states
 
 bp = Blueprint("jobs", __name__)
-# A job stays readable this long after its own expiry (so a poller sees ``expired`` rather
-# than a bare 404), then answers 404 like any expired resource.
-JOB_GRACE_SECONDS = 24 * 3600
+JOB_GRACE_SECONDS = job_states.GRACE_SECONDS
 
 
 @bp.get("/v1/jobs/<job_id>")
 @require_auth
 def get_job(job_id):
-    job = records.job(get_db(), job_id, g.tenant_id) if well_formed("job", job_id) else None
-    t = now()
-    if job is None or t >= job["expires_at"] + JOB_GRACE_SECONDS:
+    job = (job_states.read(get_db(), job_id, g.tenant_id, now=now())
+           if well_formed("job", job_id) else None)
+    if job is None:
         raise SimioError("simio_job_not_found", "Job not found.")
     status = job["status"]
-    if status == "queued" and t >= job["expires_at"]:
-        status = "expired"          # the sweeper will record it; the answer must not wait
     completed = status == "completed"
     error = ({"code": job["error_code"], "message": job["error_message"]}
              if status == "failed" else None)

@@ -49,6 +49,12 @@ def touch_dataset(db, dataset_id, *, now, expires_at) -> None:
                "WHERE dataset_id = ?", (now, expires_at, dataset_id))
 
 
+def fail_processing_dataset(db, dataset_id) -> None:
+    # A queued training that will never run: its dataset fails, unless already deleted.
+    db.execute("UPDATE datasets SET status = 'failed' WHERE dataset_id = ? "
+               "AND status = 'processing'", (dataset_id,))
+
+
 def set_dataset_status(db, dataset_id, status) -> None:
     # A deleted dataset stays deleted (a training job failing after the DELETE).
     db.execute("UPDATE datasets SET status = ? WHERE dataset_id = ? AND status != 'deleted'",
@@ -134,28 +140,3 @@ def insert_job(db, *, job_id, tenant_id, job_type, request_id, now, expires_at,
                "VALUES (?, ?, ?, 'queued', 'queued', ?, ?, ?, ?, ?)",
                (job_id, tenant_id, job_type, request_id, dataset_id, generation_id, now,
                 expires_at))
-
-
-def job(db, job_id, tenant_id=None):
-    row = db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-    if row is None or (tenant_id is not None and row["tenant_id"] != tenant_id):
-        return None
-    return row
-
-
-def queued_jobs(db, *, dataset_id=None, expired_by=None):
-    """Jobs still waiting for a worker: those of one dataset (training and generation), or
-    those whose ``expires_at`` has passed ``expired_by``."""
-    if dataset_id is not None:
-        return db.execute("SELECT * FROM jobs WHERE status = 'queued' AND dataset_id = ?",
-                          (dataset_id,)).fetchall()
-    return db.execute("SELECT * FROM jobs WHERE status = 'queued' AND expires_at <= ?",
-                      (expired_by,)).fetchall()
-
-
-def end_queued_job(db, job_id, status, *, now) -> bool:
-    """Move a job that is still queued to a terminal ``status`` (cancelled, expired); a
-    worker that picks it up later skips it. False if it was no longer queued."""
-    cursor = db.execute("UPDATE jobs SET status = ?, stage = ?, completed_at = ? "
-                        "WHERE job_id = ? AND status = 'queued'", (status, status, now, job_id))
-    return cursor.rowcount == 1
