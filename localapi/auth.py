@@ -19,14 +19,14 @@ from flask import current_app, g, request
 
 from engine.io.atomic import write_text
 from localapi.clock import now
+from localapi.digests import SCRYPT, hash_secret, new_secret, token_digest, verify_secret  # noqa: F401 - their old home
 from localapi.problems import Unauthorized
+from localapi.store import access as access_store
 
 KEY_FILE = "secrets/signing.key"
 DEV_TENANT = "tn_localdev"
 DEV_CLIENT = "local-dev"
-# scrypt cost: ~50 ms per check on a laptop core; client secrets are 256-bit random
-# strings, so this only guards against a stolen database, not online guessing.
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32}
+
 
 
 def load_signing_key(data_dir) -> bytes:
@@ -47,37 +47,11 @@ def ensure_dev_tenant(app) -> None:
     conn = connect(app)
     try:
         with transaction(conn):
-            conn.execute("INSERT OR IGNORE INTO tenants (tenant_id, company_name, row_quota, "
-                         "created_at) VALUES (?, 'Local development', ?, strftime('%s','now'))",
-                         (DEV_TENANT, app.config["SIMIO"].default_row_quota))
-            conn.execute("INSERT OR IGNORE INTO credentials (client_id, tenant_id, created_at) "
-                         "VALUES (?, ?, strftime('%s','now'))", (DEV_CLIENT, DEV_TENANT))
+            access_store.ensure_tenant_and_client(
+                conn, tenant_id=DEV_TENANT, company_name="Local development",
+                row_quota=app.config["SIMIO"].default_row_quota, client_id=DEV_CLIENT)
     finally:
         conn.close()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(48)
-
-
-def hash_secret(secret: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, **SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def verify_secret(secret: str, stored: str | None) -> bool:
-    if not stored or not isinstance(secret, str):
-        # Still spend the time, so a missing client and a wrong secret look alike.
-        hashlib.scrypt(b"x", salt=b"0" * 16, **SCRYPT)
-        return False
-    _scheme, salt, digest = stored.split("$")
-    candidate = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), **SCRYPT)
-    return hmac.compare_digest(candidate.hex(), digest)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(client_id: str, tenant_id: str, now: float) -> tuple[str, int]:
@@ -113,11 +87,10 @@ def authenticate() -> None:
     claims = _verify(token.strip())
     from localapi.db import get_db
 
-    row = get_db().execute("SELECT tenant_id FROM credentials WHERE client_id = ?",
-                           (claims["sub"],)).fetchone()
-    if row is None or row["tenant_id"] != claims.get("tenant"):
+    tenant_id = access_store.client_tenant(get_db(), claims["sub"])
+    if tenant_id is None or tenant_id != claims.get("tenant"):
         raise Unauthorized()
-    g.tenant_id, g.client_id = row["tenant_id"], claims["sub"]
+    g.tenant_id, g.client_id = tenant_id, claims["sub"]
 
 
 def require_auth(view):

@@ -45,8 +45,7 @@ def seed_path(app, dataset_id) -> Path:
 # --- training ------------------------------------------------------------------------
 
 def run_dataset_create(app, conn, job, set_stage) -> None:
-    dataset = conn.execute("SELECT * FROM datasets WHERE dataset_id = ?",
-                           (job["dataset_id"],)).fetchone()
+    dataset = records.dataset(conn, job["dataset_id"], ready_only=False)
     if dataset["status"] != "processing":   # finished before a restart re-queued the job
         return
     started = time.perf_counter()
@@ -108,8 +107,7 @@ def forget_model(app, dataset_id) -> None:
 def run_generation_create(app, conn, job, set_stage) -> None:
     import json
 
-    gen = conn.execute("SELECT * FROM generations WHERE generation_id = ?",
-                       (job["generation_id"],)).fetchone()
+    gen = records.generation(conn, job["generation_id"])
     if gen["status"] != "processing":       # finished before a restart re-queued the job
         return
     request = json.loads(gen["request_json"])
@@ -133,8 +131,7 @@ def run_generation_create(app, conn, job, set_stage) -> None:
 
 
 def _generation_failed(app, conn, job, _code) -> None:
-    gen = conn.execute("SELECT * FROM generations WHERE generation_id = ?",
-                       (job["generation_id"],)).fetchone()
+    gen = records.generation(conn, job["generation_id"])
     with transaction(conn):
         if gen is not None and gen["status"] == "processing":
             quotas.release(conn, gen["tenant_id"], gen["rows_requested"])

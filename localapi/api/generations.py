@@ -23,7 +23,7 @@ from localapi.db import get_db, transaction
 from localapi.ids import new_id, well_formed
 from localapi.problems import request_id, respond
 from localapi.replay import idempotent
-from localapi.store import quotas, records
+from localapi.store import job_states, quotas, records
 
 bp = Blueprint("generations", __name__)
 FORMATS = ("parquet", "csv", "arrow")
@@ -144,8 +144,7 @@ def get_generation(generation_id):
                                 f"&sig={sign_download(generation_id, expires)}")
         body["artifact_encryption"] = {"scheme": "managed"}
     elif gen["status"] == "failed":
-        job = get_db().execute("SELECT error_code, error_message FROM jobs WHERE "
-                               "generation_id = ?", (generation_id,)).fetchone()
+        job = job_states.of_generation(get_db(), generation_id)
         body["artifact_url"] = None
         body["error"] = {"code": job["error_code"], "message": job["error_message"]} if job else None
     else:

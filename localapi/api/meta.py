@@ -16,6 +16,7 @@ from engine.errors import CATALOGUE
 from localapi.api import docs
 from localapi.db import get_db
 from localapi.problems import problem, public_url, request_id, respond
+from localapi.store import records
 
 bp = Blueprint("meta", __name__)
 # Below this much free disk the store cannot take a seed upload or an artifact safely.
@@ -34,7 +35,7 @@ def _register_docs(state) -> None:
 def healthz():
     checks = {}
     try:
-        get_db().execute("SELECT 1").fetchone()
+        records.ping(get_db())
         checks["store"] = "ok"
     except Exception:  # the check reports, it does not raise
         checks["store"] = "failed"

@@ -11,7 +11,7 @@ expires (as the contract says it does) without a clear-text copy in the database
 the database alone yields neither the token nor a way to compute it. Whoever holds the
 signing key could re-derive unclaimed tokens, but that key already mints access tokens.
 
-Client secrets are stored only as salted scrypt hashes (``auth.hash_secret``); a credential
+Client secrets are stored only as salted scrypt hashes (``digests.hash_secret``); a credential
 has ``secret_hash`` NULL until its first claim.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from localapi.auth import token_digest
+from localapi.digests import token_digest
 from localapi.ids import new_id
 
 CLAIM_PREFIX = "cred_"
@@ -86,6 +86,23 @@ def insert_credential(db, *, client_id: str, tenant_id: str, now: float,
 
 def credential(db, client_id: str):
     return db.execute("SELECT * FROM credentials WHERE client_id = ?", (client_id,)).fetchone()
+
+
+def client_tenant(db, client_id: str) -> str | None:
+    """The tenant a client acts for, or None when the client does not exist (any more)."""
+    row = db.execute("SELECT tenant_id FROM credentials WHERE client_id = ?",
+                     (client_id,)).fetchone()
+    return None if row is None else row["tenant_id"]
+
+
+def ensure_tenant_and_client(db, *, tenant_id: str, company_name: str, row_quota: int,
+                             client_id: str) -> None:
+    """Create the tenant and its secretless client unless they exist (the --dev tenant)."""
+    db.execute("INSERT OR IGNORE INTO tenants (tenant_id, company_name, row_quota, "
+               "created_at) VALUES (?, ?, ?, strftime('%s','now'))",
+               (tenant_id, company_name, row_quota))
+    db.execute("INSERT OR IGNORE INTO credentials (client_id, tenant_id, created_at) "
+               "VALUES (?, ?, strftime('%s','now'))", (client_id, tenant_id))
 
 
 def client_id_taken(db, client_id: str) -> bool:

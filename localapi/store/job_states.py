@@ -102,6 +102,12 @@ def row(db, job_id):
     return db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
 
 
+def of_generation(db, generation_id):
+    """The job that made (or failed to make) a generation, for its error."""
+    return db.execute("SELECT * FROM jobs WHERE generation_id = ?",
+                      (generation_id,)).fetchone()
+
+
 def set_stage(db, job_id, stage: str) -> None:
     """A running job's progress within its state (not a transition)."""
     db.execute("UPDATE jobs SET stage = ? WHERE job_id = ?", (stage, job_id))

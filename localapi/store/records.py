@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 
 
+def ping(db) -> None:
+    """Raise unless the store answers a query (the health check)."""
+    db.execute("SELECT 1").fetchone()
+
+
 def next_seq(db, table: str) -> int:
     # Monotonic per table: newest-first listings and cursors order by it.
     return db.execute(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}").fetchone()[0]
