@@ -4,7 +4,7 @@
     python3 benchmarks/bench_coherence.py --seeds   # 10 seeds against the analytic truth
 
 The quickstart's data-generating process is known, so the scenario's true distribution is
-computable (engine/coherence.py): draw the generator at 2M rows (400k with --quick), keep
+computable (benchmarks/coherence.py): draw the generator at 2M rows (400k with --quick), keep
 the rows inside the ranges (age 25-44, purchase_intent 70-100), rake them to the target
 shares. Each method produces 20,000 scenario rows from the 800-row seed and is scored by
 total variation distance (TVD) to that truth, per column, per pair and on the 54-cell joint
@@ -35,7 +35,7 @@ def truth_rows(quick: bool) -> int:
 
 
 def run(quick: bool = False) -> dict:
-    from engine import coherence as K
+    from benchmarks import coherence as K
     C.warm_engine()
     t0 = time.perf_counter()
     truth = K.truth_distribution(truth_rows(quick), 101)
@@ -61,7 +61,7 @@ def run(quick: bool = False) -> dict:
 
 
 def markdown(res: dict) -> str:
-    from engine.coherence import SUMMARY_HEADERS
+    from benchmarks.coherence import SUMMARY_HEADERS
     methods = res["methods"]
     rows = [[name, m["rows"], m["in_ranges"], m["joint_tvd"], m["mean_column_tvd"],
              m["mean_pair_tvd"], m["max_pair_tvd"], m["pairs"].get("segment x channel")]
@@ -97,7 +97,7 @@ def seeds_markdown(res: dict) -> str:
 
 if __name__ == "__main__":
     if "--seeds" in sys.argv:
-        from engine import coherence as K
+        from benchmarks import coherence as K
         C.warm_engine()
         print(seeds_markdown(K.seed_sweep()))
     else:

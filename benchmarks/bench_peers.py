@@ -41,7 +41,7 @@ Per method, on the 800-row quickstart seed:
   Ours: ``sample(20000, conditions=...)``;
 * **quality**: ``quality_report(fresh 50k draw of the true generator, 50k unconditional
   rows).score`` (as bench_fidelity's quickstart score);
-* **coherence**: TVD to the scenario's ground truth (engine/coherence.py, the same truth
+* **coherence**: TVD to the scenario's ground truth (benchmarks/coherence.py, the same truth
   as bench_coherence) and the conditioning report (share error, range violations).
 
 Ratios are peer / ours: above 1 the peer is slower (time) or further from the truth (TVD).
@@ -95,7 +95,7 @@ def run(quick: bool = False) -> dict:
     import numpy as np
 
     from benchmarks import _common as C
-    from engine import coherence as K
+    from benchmarks import coherence as K
     from engine.datasets import quickstart_frame
     from engine.quality import conditioning_report, quality_report
     from engine.synthesizer import Synthesizer

@@ -1,11 +1,11 @@
-"""engine/coherence.py at small n: the truth is what it claims, the distances behave, and
+"""benchmarks/coherence.py at small n: the truth is what it claims, the distances behave, and
 our conditioned output beats both baselines (the benchmark's claim, run small)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from engine import coherence as K
+from benchmarks import coherence as K
 from engine.datasets import quickstart_frame
 
 TRUTH_ROWS = 150_000
