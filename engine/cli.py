@@ -6,8 +6,8 @@ nothing is half-written (models and outputs are written to a temporary name and 
 into place).
 
 Start-up cost matters (``simio --help`` should answer at once): this module imports only
-click and the error catalogue; each command imports what it needs (pandas, the engine,
-tqdm) in its body.
+click, the error catalogue and the format names; each command imports the engine's facade
+(``engine.api``, the only engine module it uses) and tqdm in its body.
 """
 
 from __future__ import annotations
@@ -19,15 +19,12 @@ from pathlib import Path
 import click
 
 from engine.errors import SimioError
+from engine.api import FORMATS
 
 EXIT_BAD_INPUT = 2
 # True when this process is the `simio` command (set by the console script), not a library
 # caller or a test runner: only then may a command change process-wide numba state.
 OWN_PROCESS = False
-FORMATS = ("parquet", "csv", "arrow")
-# Keys that mark a scenario file as a whole generation request body, not a conditions object.
-REQUEST_KEYS = {"row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
-                "conditions"}
 
 
 def fail(exc: SimioError):
@@ -62,14 +59,12 @@ def main():
 @click.option("--max-parents", type=click.IntRange(0, 6), default=3, show_default=True)
 def train(seed_file, model_path, auto_clean, max_parents):
     """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
-    from engine.synthesizer import Synthesizer
+    from engine.api import Synthesizer, progress_for_stream
 
     if not Path(seed_file).is_file():
         raise SimioError("simio_invalid_field", f"seed file {seed_file} does not exist")
-    from engine import progress
-
     # Stages of the fit: a tqdm bar each on a terminal, one line each otherwise (stderr).
-    with progress.for_stream(sys.stderr) as report:
+    with progress_for_stream(sys.stderr) as report:
         synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents).fit(
             seed_file, progress=report)
         report("save")
@@ -88,7 +83,7 @@ def train(seed_file, model_path, auto_clean, max_parents):
 @click.argument("model_path", type=click.Path(dir_okay=False))
 def schema(model_path):
     """Print the cleaned schema of MODEL_PATH as JSON (use it to build scenarios)."""
-    from engine.synthesizer import Synthesizer
+    from engine.api import Synthesizer
 
     synth = Synthesizer.load(model_path)
     click.echo(json.dumps({"schema": synth.schema_.public(),
@@ -112,24 +107,21 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
     from collections import Counter
 
-    from engine.quality.conditioning import support_warning
-    from engine.synthesizer import Synthesizer
+    from engine.api import (
+        Synthesizer, format_from_suffix, parse_request, read_scenario_file, support_warning,
+    )
 
     if OWN_PROCESS:
-        from engine._numba import init_target_for_cli
+        from engine.api import init_target_for_cli
 
         init_target_for_cli()
 
-    body = _read_scenario(scenario) if scenario else {}
-    if set(body) & REQUEST_KEYS:        # a whole generation request body
-        conditions = body.get("conditions")
-    else:                               # a bare conditions object (or nothing)
-        conditions, body = body or None, {}
-    rows = rows if rows is not None else body.get("row_count")
-    if rows is None:
-        raise SimioError("simio_invalid_field", "give --rows N (or row_count in the scenario)")
-    seed = seed if seed is not None else body.get("seed")
-    fmt = fmt or body.get("output_format") or _format_from_suffix(output)
+    # The one request rule (engine/generation_request.py): flags win over the file's fields.
+    body = read_scenario_file(scenario) if scenario else {}
+    request = parse_request(body, row_count=rows, output_format=fmt, seed=seed,
+                            default_format=format_from_suffix(output))
+    rows, fmt, seed, conditions = (request.row_count, request.output_format, request.seed,
+                                   request.conditions)
     synth = Synthesizer.load(model_path)
     if max_upweight is not None:
         synth.max_upweight = max_upweight
@@ -170,13 +162,12 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
               type=click.Path(file_okay=False))
 def quickstart(output_dir):
     """The contract quickstart offline: seed -> train -> scenario -> Parquet."""
-    from engine.datasets import QUICKSTART_SCENARIO, quickstart_frame
-    from engine.synthesizer import Synthesizer
+    from engine.api import QUICKSTART_SCENARIO, Synthesizer, quickstart_frame, write_text
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     seed_path = out / "seed.csv"
-    quickstart_frame().to_csv(seed_path, index=False)
+    write_text(seed_path, quickstart_frame().to_csv(index=False))
     synth = Synthesizer().fit(seed_path)
     synth.save(out / "model.simio")
     generation = synth.write(out / "synthetic.parquet", QUICKSTART_SCENARIO["row_count"],
@@ -212,11 +203,11 @@ def report(real_file, synthetic_file, scenario, title, output):
     distribution plot per column, a heatmap of pairwise association differences and, with
     --scenario, target vs achieved shares; its images are inline, it loads nothing.
     """
-    from engine.quality.report import build_report
+    from engine.api import build_report, read_frame, read_scenario_file
 
-    body = _read_scenario(scenario) if scenario else None
-    real = _read_frame(real_file)
-    synthetic = _read_frame(synthetic_file)
+    body = read_scenario_file(scenario) if scenario else None
+    real = read_frame(real_file)
+    synthetic = read_frame(synthetic_file)
     title = title or f"Quality report: {Path(synthetic_file).name} vs {Path(real_file).name}"
     with _spinner("building the report"):
         html = build_report(real, synthetic, scenario=body, title=title)
@@ -226,57 +217,15 @@ def report(real_file, synthetic_file, scenario, title, output):
                f"{len([c for c in real.columns if c in synthetic.columns])} columns compared")
 
 
-def _read_frame(path):
-    """A table from any seed format, or an Arrow IPC file (a `generate --format arrow`
-    output, which the seed readers do not take)."""
-    from engine.io import read_table
-
-    path = Path(path)
-    if not path.is_file():
-        raise SimioError("simio_invalid_field", f"file {path} does not exist")
-    with path.open("rb") as fh:
-        magic = fh.read(6)
-    if magic == b"ARROW1":
-        import pyarrow.ipc as ipc
-
-        try:
-            with ipc.open_file(path) as reader:
-                return reader.read_all().to_pandas()
-        except Exception as exc:  # noqa: BLE001 - any pyarrow failure is an unreadable file
-            raise SimioError("simio_unreadable_file",
-                             f"{path.name} looks like an Arrow file but could not be read "
-                             f"({exc})") from None
-    return read_table(path).frame
-
-
 def _write_text_atomic(path, text: str) -> None:
     """Write whole or not at all (``engine.io.atomic``), after checking the directory."""
-    from engine.io.atomic import write_text
+    from engine.api import write_text
 
     path = Path(path)
     if not path.parent.is_dir():
         raise SimioError("simio_invalid_field", f"output directory {path.parent} does not "
                          "exist")
     write_text(path, text)
-
-
-def _read_scenario(path) -> dict:
-    try:
-        body = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SimioError("simio_invalid_field", f"scenario file {path} does not exist") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SimioError("simio_invalid_field", f"scenario file {path} is not valid JSON "
-                         f"({exc})") from None
-    if not isinstance(body, dict):
-        raise SimioError("simio_invalid_field", f"scenario file {path} must hold a JSON object")
-    return body
-
-
-def _format_from_suffix(path) -> str:
-    suffix = Path(path).suffix.lower().lstrip(".")
-    return {"parquet": "parquet", "csv": "csv", "arrow": "arrow", "feather": "arrow"}.get(
-        suffix, "parquet")
 
 
 def _progress(total, quiet):

@@ -17,7 +17,7 @@ from pathlib import Path
 import jwt
 from flask import current_app, g, request
 
-from engine.io.atomic import write_text
+from engine.api import write_text
 from localapi.clock import now
 from localapi.digests import SCRYPT, hash_secret, new_secret, token_digest, verify_secret  # noqa: F401 - their old home
 from localapi.problems import Unauthorized

@@ -4,7 +4,7 @@ Limits (issue 10): a JSON body is at most ``MAX_JSON_BYTES`` (the app caps every
 that is not a seed upload at this size before reading it, see ``localapi.problems``), nests
 at most ``MAX_DEPTH`` deep (checked on the raw bytes before ``json.loads`` could recurse),
 integer fields take JSON integers only (not ``"10"`` nor ``100.0``), and seeds lie in
-``[0, 2**63 - 1]``.
+``[0, 2**63 - 1]`` (the engine's request rule, ``engine.api.check_seed``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import re
 import numpy as np
 from flask import request
 
+from engine.api import SEED_MAX  # noqa: F401 - the one seed bound, shown in errors
 from engine.errors import SimioError
 from localapi.ids import well_formed
 
 
 MAX_JSON_BYTES = 1024 * 1024
 MAX_DEPTH = 32
-SEED_MAX = 2 ** 63 - 1
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
@@ -109,30 +109,3 @@ def idempotency_key(body_value=None) -> str | None:
         raise SimioError("simio_invalid_field", "Idempotency-Key must match "
                          "^[A-Za-z0-9._:-]{1,128}$.")
     return key
-
-
-def seed_field(value) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
-        raise SimioError("simio_invalid_field", f"seed must be an integer from 0 to "
-                         f"{SEED_MAX} (2^63 - 1); got {_short(value)}.")
-    return value
-
-
-def condition_shape(conditions) -> None:
-    """Refuse members the engine would ignore: a numeric range takes only min and max."""
-    if not isinstance(conditions, dict) or not isinstance(conditions.get("numeric"), dict):
-        return                                # the engine's validator reports the rest
-    for column, bounds in conditions["numeric"].items():
-        if isinstance(bounds, dict):
-            unknown = sorted(set(bounds) - {"min", "max"})
-            if unknown:
-                raise SimioError("simio_invalid_field", f"conditions.numeric.{column} has "
-                                 f"unknown member(s) {unknown}; a range takes only 'min' "
-                                 "and 'max'.")
-
-
-def _short(value) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

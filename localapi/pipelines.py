@@ -13,10 +13,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from engine.io import read_table
-from engine.io.writers import EXTENSIONS, read_output
-from engine.progress import on_stage_change
-from engine.synthesizer import Synthesizer
+from engine.api import EXTENSIONS, Synthesizer, on_stage_change, read_output, read_table
 from localapi.clock import now
 from localapi.db import transaction
 from localapi.store import quotas, records
@@ -148,8 +145,7 @@ def generation_report(app, gen, dataset) -> str:
     """The HTML quality report: the dataset's cleaned seed vs the generation's rows."""
     import json
 
-    from engine.cleaning import clean
-    from engine.quality import build_report
+    from engine.api import build_report, clean
 
     raw = read_table(seed_path(app, dataset["dataset_id"]), filename=dataset["seed_name"])
     real = clean(raw, auto_clean=bool(dataset["auto_clean"])).frame

@@ -179,7 +179,7 @@ def banner(p: Plan) -> list[str]:
 
 def _warm_kernels() -> None:
     try:
-        from engine import warm_up
+        from engine.api import warm_up
 
         warm_up()
     except Exception:  # a failed warm-up only costs the first request some time

@@ -333,7 +333,7 @@ def _write_key(path: Path, key) -> None:
 
 def _write(path: Path, data: bytes, mode: int) -> None:
     """Whole or not at all, through the project's one atomic writer."""
-    from engine.io.atomic import write_bytes
+    from engine.api import write_bytes
 
     write_bytes(path, data, mode=mode)
 

@@ -9,6 +9,9 @@ exception removes the temporary file and leaves ``path`` as it was.
 
 ``exclusive=True`` publishes with ``os.link`` instead of ``os.replace``: the first writer
 wins and later ones get ``FileExistsError`` (how two processes agree on one signing key).
+
+``move_into_place(src, path)`` publishes a file written elsewhere on the same file system
+(a streamed upload staged while it was hashed) with the same fsync, mode and rename.
 """
 
 from __future__ import annotations
@@ -41,6 +44,16 @@ def atomic_write(path, *, mode: int = PRIVATE, exclusive: bool = False):
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def move_into_place(src, path, *, mode: int = PRIVATE) -> Path:
+    """Publish the finished file ``src`` as ``path`` (same file system), durably."""
+    with open(src, "rb+") as fh:
+        os.fsync(fh.fileno())
+    _chmod(src, mode)
+    os.replace(src, path)
+    fsync_dir(Path(path).parent)
+    return Path(path)
 
 
 def write_bytes(path, data: bytes, **options) -> Path:

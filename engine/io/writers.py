@@ -22,15 +22,8 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from engine.errors import SimioError
+from engine.formats import CONTENT_TYPES, EXTENSIONS, FORMATS  # noqa: F401 - re-exported
 from engine.io.atomic import atomic_write
-
-FORMATS = ("parquet", "csv", "arrow")
-CONTENT_TYPES = {
-    "parquet": "application/vnd.apache.parquet",
-    "csv": "text/csv",
-    "arrow": "application/vnd.apache.arrow.file",
-}
-EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "arrow": ".arrow"}
 
 # CSV formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts
 # with one of these as a formula, so such text cells get a leading apostrophe.

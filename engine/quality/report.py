@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import SimioError
+from engine.generation_request import as_body, check_fields, check_row_count, conditions_shape
 from engine.quality.conditioning import conditioning_report, observed_support, support_warning
 from engine.quality.metrics import _floats, infer_kind, quality_report
 from engine.quality.privacy import exact_copy_rate
@@ -131,28 +132,13 @@ def _scenario_parts(scenario, real: pd.DataFrame, synthetic: pd.DataFrame):
     """(conditions, rows_requested) from a conditions object or a request body."""
     if scenario is None:
         return None, None
-    if not isinstance(scenario, dict):
-        raise SimioError("simio_invalid_field", "the scenario must be a JSON object: a "
-                         "`conditions` object or a whole generation request body")
-    rows = None
-    if "conditions" in scenario:
-        conditions, rows = scenario["conditions"], scenario.get("row_count")
-    else:
-        conditions = scenario
-    if conditions is None:
-        conditions = {}
-    if not isinstance(conditions, dict):
-        raise SimioError("simio_invalid_field", "conditions must be a JSON object with "
-                         "`categorical` and/or `numeric`")
-    unknown = set(conditions) - {"categorical", "numeric"}
-    if unknown:
-        raise SimioError("simio_invalid_field", f"conditions has unknown keys "
-                         f"{sorted(unknown)}; use `categorical` and `numeric`")
-    categorical = conditions.get("categorical") or {}
-    numeric = conditions.get("numeric") or {}
-    if not isinstance(categorical, dict) or not isinstance(numeric, dict):
-        raise SimioError("simio_invalid_field", "conditions.categorical and conditions.numeric "
-                         "must be JSON objects")
+    body = as_body(scenario)               # the one request rule (engine.generation_request)
+    check_fields(body)
+    conditions = body.get("conditions")
+    conditions_shape(conditions)
+    rows = body.get("row_count")
+    categorical = (conditions or {}).get("categorical") or {}
+    numeric = (conditions or {}).get("numeric") or {}
     for col in list(categorical) + list(numeric):
         if col not in synthetic.columns and col not in real.columns:
             raise SimioError("simio_unknown_condition_column",
@@ -163,15 +149,11 @@ def _scenario_parts(scenario, real: pd.DataFrame, synthetic: pd.DataFrame):
             raise SimioError("simio_invalid_share", f"conditions.categorical.{col} must map "
                              "levels to numeric shares")
     for col, bounds in numeric.items():
-        if (not isinstance(bounds, dict) or set(bounds) - {"min", "max"}
-                or not all(v is None or _is_number(v) for v in bounds.values())):
+        if (not isinstance(bounds, dict) or "min" not in bounds or "max" not in bounds
+                or not all(_is_number(v) for v in bounds.values())):
             raise SimioError("simio_invalid_range", f"conditions.numeric.{col} must be "
-                             "{\"min\": number, \"max\": number} (either may be omitted)")
-    if rows is None:
-        rows = len(synthetic)
-    elif isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-        raise SimioError("simio_invalid_field", f"row_count must be a non-negative integer, "
-                         f"not {rows!r}")
+                             "{\"min\": number, \"max\": number} (ranges are bilateral)")
+    rows = len(synthetic) if rows is None else check_row_count(rows)
     return {"categorical": categorical, "numeric": numeric}, rows
 
 

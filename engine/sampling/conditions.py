@@ -17,6 +17,7 @@ from numbers import Real
 import numpy as np
 
 from engine.errors import SimioError
+from engine.generation_request import conditions_shape
 from engine.schema import Schema
 
 SCHEMA_HINT = ("Call GET /v1/datasets/{dataset_id}/schema (or `simio schema MODEL`) and use "
@@ -50,21 +51,11 @@ def parse_conditions(schema: Schema, conditions, dropped: list[dict] | None = No
                      ) -> Scenario:
     """Validate ``conditions`` against ``schema``; ``dropped`` is the cleaning summary's
     ``dropped_columns`` (``[{"name", "reason"}]``), used to explain unknown columns."""
+    conditions_shape(conditions)        # the structure, the same for every caller
     if conditions is None:
         return Scenario()
-    if not isinstance(conditions, dict):
-        raise SimioError("simio_invalid_field", "conditions must be a JSON object with optional "
-                         "'categorical' and 'numeric' members.")
-    unknown = sorted(set(conditions) - {"categorical", "numeric"})
-    if unknown:
-        raise SimioError("simio_invalid_field", f"conditions has unknown member(s) {unknown}; "
-                         "only 'categorical' and 'numeric' are allowed.")
     categorical = conditions.get("categorical") or {}
     numeric = conditions.get("numeric") or {}
-    for part, value in (("categorical", categorical), ("numeric", numeric)):
-        if not isinstance(value, dict):
-            raise SimioError("simio_invalid_field", f"conditions.{part} must be an object "
-                             "mapping column names to their condition.")
     scenario = Scenario()
     order = {name: i for i, name in enumerate(schema.names)}
     for name in sorted(categorical, key=lambda c: order.get(c, -1)):

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, request
 
+from engine.api import Schema, move_into_place, sniff
 from engine.errors import SimioError
-from engine.io.detect import sniff
-from engine.schema import Schema
 from localapi import cursors, pipelines, retention
 from localapi.auth import require_auth
 from localapi.bodies import idempotency_key, int_field, string_field
@@ -139,7 +137,7 @@ def _train(staged: Path, filename, digest, display_name, auto_clean, wait):
                      if ch.isalnum() or ch == ".")
     folder.mkdir(parents=True)
     try:
-        os.replace(staged, folder / f"seed{suffix}")     # same file system: data dir
+        move_into_place(staged, folder / f"seed{suffix}")     # same file system: data dir
         with transaction(db):
             records.insert_dataset(db, dataset_id=dataset_id, tenant_id=g.tenant_id,
                                    display_name=display_name, auto_clean=auto_clean,

@@ -8,16 +8,12 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, request, send_file
 
-from engine import rng
+from engine import api as engine
 from engine.errors import SimioError
-from engine.io.writers import CONTENT_TYPES
-from engine.sampling.conditions import parse_conditions
 from localapi import cursors, pipelines
 from localapi.api.datasets import dataset_schema, touch, visible_dataset
 from localapi.auth import download_signature_ok, require_auth, sign_download
-from localapi.bodies import (
-    condition_shape, idempotency_key, int_field, json_object, seed_field,
-)
+from localapi.bodies import idempotency_key, int_field, json_object
 from localapi.clock import iso, now
 from localapi.db import get_db, transaction
 from localapi.ids import new_id, well_formed
@@ -26,9 +22,6 @@ from localapi.replay import idempotent
 from localapi.store import job_states, quotas, records
 
 bp = Blueprint("generations", __name__)
-FORMATS = ("parquet", "csv", "arrow")
-REQUEST_FIELDS = {"row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
-                  "conditions"}
 
 
 def register_jobs(runner) -> None:
@@ -45,33 +38,24 @@ def create_generation(dataset_id):
     dataset = visible_dataset(dataset_id)
     body = json_object()
     cfg = current_app.config["SIMIO"]
-    unknown = sorted(set(body) - REQUEST_FIELDS)
-    if unknown:
-        raise SimioError("simio_invalid_field", f"Unknown field(s) {unknown}; allowed: "
-                         f"{sorted(REQUEST_FIELDS)}.")
-    rows = int_field(body.get("row_count"), "row_count", minimum=1)
-    if rows > cfg.per_request_row_cap:
-        raise SimioError("simio_per_request_cap_exceeded", f"row_count exceeds the per-request "
-                         f"cap of {cfg.per_request_row_cap}.")
-    fmt = body.get("output_format")
-    if fmt not in FORMATS:
-        raise SimioError("simio_invalid_field", f"output_format must be one of {list(FORMATS)}.")
-    seed = seed_field(body.get("seed"))
+    # The engine's one request rule (engine/generation_request.py), then the server's own
+    # fields; every 400 comes before any work is accepted.
+    req = engine.parse_request(body, max_rows=cfg.per_request_row_cap)
     wait = int_field(body.get("wait_seconds"), "wait_seconds", minimum=0,
                      maximum=cfg.max_wait_seconds, default=0)
     key = idempotency_key(body.get("idempotency_key"))
-    condition_shape(body.get("conditions"))
     dropped = json.loads(dataset["cleaning_summary"] or "{}").get("dropped_columns")
-    parse_conditions(dataset_schema(dataset), body.get("conditions"), dropped)   # 400s before any work is accepted
+    engine.validate_conditions(dataset_schema(dataset), req.conditions, dropped)
     payload = {k: v for k, v in body.items() if k not in ("wait_seconds", "idempotency_key")}
     return idempotent(key, f"POST /v1/datasets/{dataset_id}/generations", payload,
-                      lambda: _generate(dataset, rows, fmt, seed, body, wait))
+                      lambda: _generate(dataset, req.row_count, req.output_format, req.seed,
+                                        body, wait))
 
 
 def _generate(dataset, rows, fmt, seed, body, wait):
     db, cfg, t = get_db(), current_app.config["SIMIO"], now()
     generation_id, job_id = new_id("gen"), new_id("job")
-    seed = rng.resolve_seed(seed)   # fixed now, so a re-run after a restart is identical
+    seed = engine.resolve_seed(seed)   # fixed now, so a re-run after a restart is identical
     with transaction(db):
         quotas.reserve(db, g.tenant_id, rows)
         records.insert_generation(
@@ -165,7 +149,7 @@ def download(generation_id):
     fmt = gen["output_format"]
     if not Path(gen["artifact_path"]).is_file():     # swept between the check and now
         raise not_found()
-    response = send_file(gen["artifact_path"], mimetype=CONTENT_TYPES[fmt], as_attachment=True,
+    response = send_file(gen["artifact_path"], mimetype=engine.CONTENT_TYPES[fmt], as_attachment=True,
                          download_name=f"{generation_id}.{fmt}", conditional=False, etag=False)
     response.headers["Cache-Control"] = "no-store"   # customer data: never in a cache
     return response
