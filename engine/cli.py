@@ -6,8 +6,9 @@ nothing is half-written (models and outputs are written to a temporary name and 
 into place).
 
 Start-up cost matters (``simio --help`` should answer at once): this module imports only
-click, the error catalogue and the format names; each command imports the engine's facade
-(``engine.api``, the only engine module it uses) and tqdm in its body.
+click, the error catalogue and the facade (``engine.api``, the only engine module it uses,
+whose heavy names load on first use); each command takes what it needs from the facade, and
+tqdm, in its body.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import click
 
-from engine.errors import SimioError
 from engine.api import FORMATS
+from engine.errors import SimioError
 
 EXIT_BAD_INPUT = 2
 # True when this process is the `simio` command (set by the console script), not a library

@@ -65,3 +65,15 @@ def test_concurrent_first_starts_agree_on_one_signing_key(tmp_path):
         t.join(10)
     assert len(keys) == 8 and len(set(keys)) == 1
     assert sorted(p.name for p in (tmp_path / "secrets").iterdir()) == ["signing.key"]
+
+
+@posix
+def test_a_staged_file_is_published_private_and_whole(tmp_path):
+    staged = tmp_path / "staging" / "upload-1"
+    staged.parent.mkdir()
+    staged.write_bytes(b"a,b\n1,2\n")
+    os.chmod(staged, 0o644)
+    (tmp_path / "ds").mkdir()
+    target = atomic.move_into_place(staged, tmp_path / "ds" / "seed.csv")
+    assert target.read_bytes() == b"a,b\n1,2\n" and not staged.exists()
+    assert target.stat().st_mode & 0o777 == 0o600
