@@ -60,7 +60,9 @@ def main():
 @click.option("--auto-clean/--no-auto-clean", default=True, show_default=True,
               help="Run the default cleaning pipeline (docs/cleaning.md).")
 @click.option("--max-parents", type=click.IntRange(0, 6), default=3, show_default=True)
-def train(seed_file, model_path, auto_clean, max_parents):
+@click.option("--text-min-count", type=click.IntRange(1), default=5, show_default=True,
+              help="Free text keeps only values seen at least this often (docs/cleaning.md).")
+def train(seed_file, model_path, auto_clean, max_parents, text_min_count):
     """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
     from engine.synthesizer import Synthesizer
 
@@ -70,8 +72,8 @@ def train(seed_file, model_path, auto_clean, max_parents):
 
     # Stages of the fit: a tqdm bar each on a terminal, one line each otherwise (stderr).
     with progress.for_stream(sys.stderr) as report:
-        synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents).fit(
-            seed_file, progress=report)
+        synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents,
+                            text_min_count=text_min_count).fit(seed_file, progress=report)
         report("save")
         synth.save(model_path)
     summary = synth.cleaning_summary_
