@@ -35,6 +35,8 @@ DATE_FORMATS = (
     "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
     "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d",
     "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
+    # ISO with an offset or Z (API exports): modelled in UTC, written back in UTC
+    "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S%z",
 )
 _DATE_OBJECTS = (dt.date, dt.time, np.datetime64, pd.Timestamp)
 
@@ -48,7 +50,7 @@ def _text_format(series: pd.Series):
     counts = series.dropna().value_counts()
     texts = pd.Index(counts.index.astype(str))
     for fmt in DATE_FORMATS:
-        parsed = pd.to_datetime(texts, format=fmt, errors="coerce")
+        parsed = pd.to_datetime(texts, format=fmt, errors="coerce", utc="%z" in fmt)
         share = float(counts.to_numpy()[parsed.notna()].sum() / counts.sum())
         if share >= DATE_TEXT_SHARE:
             return fmt, share
@@ -90,9 +92,12 @@ def _utc(series: pd.Series, how: str) -> tuple[pd.Series, str | None, bool]:
     if isinstance(dtype, pd.PeriodDtype):
         raise Unsupported(f"period dtype {dtype} (convert it to dates first)")
     if how not in ("dtype", "objects"):
+        zoned = "%z" in how
         parsed = pd.to_datetime(series.astype(object).where(series.notna()), format=how,
-                                errors="coerce")
-        return parsed, None, "%H" not in how
+                                errors="coerce", utc=zoned)
+        if zoned:
+            parsed = parsed.dt.tz_localize(None)
+        return parsed, "UTC" if zoned else None, "%H" not in how
     present = series.dropna()
     if how == "objects":
         if any(isinstance(v, dt.time) for v in present):

@@ -92,3 +92,14 @@ def test_spss_value_labelled_columns_stay_categorical():
     frame = with_base(N, wave=["1", "2"] * (N // 2))
     meta = {"level_order": {"wave": ["1", "2"]}, "value_labels": {"wave": {"1": "one"}}}
     assert clean(raw(frame, "sav", **meta)).schema["wave"].kind == "categorical"
+
+
+def test_iso_text_with_offsets_is_a_utc_datetime():
+    texts = [f"2024-03-{1 + i % 28:02d}T10:{i % 60:02d}:00{'+01:00' if i % 2 else 'Z'}"
+             for i in range(N)]
+    result = clean(raw(with_base(N, when=texts)))
+    column = result.schema["when"]
+    assert column.type == "datetime" and column.timezone == "UTC" and column.time_unit == "m"
+    assert column.public_dict()["min"] == "2024-03-01T10:00:00+00:00"      # row 0, "Z"
+    row1 = pd.Timestamp("2024-03-02T09:01:00") - pd.Timestamp("1970-01-01")   # +01:00
+    assert result.frame["when"][1] == row1 // pd.Timedelta(minutes=1)
