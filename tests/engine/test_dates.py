@@ -137,3 +137,18 @@ def test_cli_bad_iso_bound_is_a_one_line_error(seed_csv, tmp_path):
                                   str(scenario), "-o", str(out)])
     assert result.exit_code == 2 and result.output.startswith("error: simio_invalid_range")
     assert not out.exists()
+
+
+def test_report_takes_the_same_iso_scenario(synth, seed_csv, tmp_path):
+    from engine.quality.report import build_report
+
+    scenario = {"conditions": {"numeric": RANGE}, "row_count": 400}
+    synthetic = synth.sample(400, seed=8, conditions={"numeric": RANGE})
+    page = build_report(pd.read_csv(seed_csv), synthetic, scenario=scenario)
+    # the range table: the bounds in days since 1970 and no row outside them
+    first = (pd.Timestamp("2023-11-01") - pd.Timestamp("1970-01-01")).days
+    assert f"visit</td><td>{first}.000</td><td>{first + 29}.000</td><td>0</td>" in page
+    outside = synthetic.assign(visit=synthetic["visit"].astype(str).replace("2023-11-05",
+                                                                             "2023-12-05"))
+    page = build_report(pd.read_csv(seed_csv), outside, scenario=scenario)
+    assert f"visit</td><td>{first}.000</td><td>{first + 29}.000</td><td>0</td>" not in page
