@@ -58,7 +58,9 @@ def main():
 @click.option("--auto-clean/--no-auto-clean", default=True, show_default=True,
               help="Run the default cleaning pipeline (docs/cleaning.md).")
 @click.option("--max-parents", type=click.IntRange(0, 6), default=3, show_default=True)
-def train(seed_file, model_path, auto_clean, max_parents):
+@click.option("--text-min-count", type=click.IntRange(1), default=5, show_default=True,
+              help="Free text keeps only values seen at least this often (docs/cleaning.md).")
+def train(seed_file, model_path, auto_clean, max_parents, text_min_count):
     """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
     from engine.api import Synthesizer, progress_for_stream
 
@@ -66,8 +68,8 @@ def train(seed_file, model_path, auto_clean, max_parents):
         raise SimioError("simio_invalid_field", f"seed file {seed_file} does not exist")
     # Stages of the fit: a tqdm bar each on a terminal, one line each otherwise (stderr).
     with progress_for_stream(sys.stderr) as report:
-        synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents).fit(
-            seed_file, progress=report)
+        synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents,
+                            text_min_count=text_min_count).fit(seed_file, progress=report)
         report("save")
         synth.save(model_path)
     summary = synth.cleaning_summary_

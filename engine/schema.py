@@ -13,12 +13,15 @@ from dataclasses import asdict, dataclass, field
 # Public ``type`` vocabulary from the contract, split by how the engine models the column.
 CATEGORICAL_TYPES = ("factor", "ordered", "character", "string", "logical", "boolean")
 NUMERIC_TYPES = ("numeric", "integer", "double")
+# Modelled as numeric (whole days / whole units of the seed's resolution since the epoch,
+# engine/calendar.py); the public min/max are ISO 8601 texts.
+CALENDAR_TYPES = ("date", "datetime")
 
 
 @dataclass
 class Column:
     name: str                      # identifier-safe, unique (see engine.cleaning.column_names)
-    type: str                      # one of CATEGORICAL_TYPES + NUMERIC_TYPES
+    type: str                      # one of CATEGORICAL_TYPES + NUMERIC_TYPES + CALENDAR_TYPES
     source_name: str               # the header as it was in the seed file
     levels: list[str] | None = None          # categorical: levels in model order
     min: float | None = None                 # numeric: observed minimum
@@ -28,6 +31,8 @@ class Column:
     conditioning_excluded: bool = False      # kept for training, not usable in conditions
     label: str | None = None                 # SPSS variable label, if any
     value_labels: dict[str, str] | None = None  # SPSS code -> label, if any
+    time_unit: str | None = None             # date/datetime: model unit ("D", "h", "m", "s", "ms", "us")
+    timezone: str | None = None              # datetime: the seed's time zone (None = naive)
 
     @property
     def kind(self) -> str:
@@ -37,6 +42,10 @@ class Column:
         out: dict = {"name": self.name, "type": self.type}
         if self.kind == "categorical":
             out["levels"] = list(self.levels or [])
+        elif self.type in CALENDAR_TYPES:
+            from engine.calendar import format_value
+
+            out["min"], out["max"] = format_value(self.min, self), format_value(self.max, self)
         else:
             out["min"] = _plain_number(self.min)
             out["max"] = _plain_number(self.max)

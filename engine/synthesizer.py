@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine import rng
-from engine.cleaning import clean
+from engine.cleaning import TEXT_MIN_COUNT, clean
 from engine.errors import SimioError
 from engine.io import RawTable, read_table
 from engine.io.writers import TableWriter
@@ -27,7 +27,7 @@ from engine.progress import ProgressCallback, no_progress
 from engine.quality.seed_marginals import SeedMarginals, count_marginals, from_old_sketch
 from engine.quality.conditioning import scenario_support
 from engine.sampling import conditional, forward
-from engine.sampling.conditions import parse_conditions
+from engine.sampling.conditions import calendar_units, parse_conditions
 
 
 class NotFittedError(SimioError, AttributeError):
@@ -69,13 +69,18 @@ class Synthesizer:
         Bound on parents per node in the learned network.
     max_upweight : float
         Feasibility cap of scenario conditioning (see docs/conditioning.md).
+    text_min_count : int
+        Free text keeps only values seen at least this many times in the seed, so no
+        synthetic value is one fewer respondents wrote (see docs/cleaning.md, Free text).
     """
 
     def __init__(self, auto_clean: bool = True, max_parents: int = structure.MAX_PARENTS,
-                 max_upweight: float = conditional.DEFAULT_MAX_UPWEIGHT):
+                 max_upweight: float = conditional.DEFAULT_MAX_UPWEIGHT,
+                 text_min_count: int = TEXT_MIN_COUNT):
         self.auto_clean = auto_clean
         self.max_parents = max_parents
         self.max_upweight = max_upweight
+        self.text_min_count = text_min_count
 
     # -- fitting --------------------------------------------------------------------
     def fit(self, data, *, filename: str | None = None,
@@ -89,7 +94,8 @@ class Synthesizer:
         raw = _as_raw_table(data, filename)
         progress("read", note=f"{len(raw.frame):,} rows x {raw.frame.shape[1]} columns")
         progress("clean")
-        result = clean(raw, auto_clean=bool(self.auto_clean))
+        result = clean(raw, auto_clean=bool(self.auto_clean),
+                       text_min_count=self.text_min_count)
         progress("clean", note=f"{len(result.schema)} columns kept")
         self.model_ = BayesianNetworkModel(max_parents=self.max_parents).fit(
             result.frame, result.schema, result.relations, progress=progress)
@@ -112,8 +118,8 @@ class Synthesizer:
         model = self._fitted()
         n = _row_count(n)
         seed = rng.resolve_seed(seed)
-        scenario = parse_conditions(model.schema_, translate_conditions(model, conditions),
-                                    self._dropped_columns())
+        conditions = translate_conditions(model, calendar_units(model.schema_, conditions))
+        scenario = parse_conditions(model.schema_, conditions, self._dropped_columns())
         if scenario.is_empty:
             return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows))
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)
@@ -161,7 +167,8 @@ class Synthesizer:
                  "cleaning_decisions": self.cleaning_decisions_,
                  "params": {"auto_clean": bool(self.auto_clean),
                             "max_parents": self.max_parents,
-                            "max_upweight": float(self.max_upweight)}}
+                            "max_upweight": float(self.max_upweight),
+                            "text_min_count": int(self.text_min_count)}}
         marginals = getattr(self, "seed_marginals_", None)
         return save_model(path, model, extra=extra, extra_arrays=None if marginals is None else
                           {f"seed_marginals/{k}": v for k, v in marginals.to_arrays().items()})
@@ -170,8 +177,8 @@ class Synthesizer:
     def load(cls, path) -> "Synthesizer":
         model, extra = load_model(path)
         params = extra.get("params", {})
-        synth = cls(**{k: v for k, v in params.items() if k in ("auto_clean", "max_parents",
-                                                                  "max_upweight")})
+        synth = cls(**{k: v for k, v in params.items() if k in (
+            "auto_clean", "max_parents", "max_upweight", "text_min_count")})
         synth.model_ = model
         synth.schema_ = model.schema_
         synth.cleaning_summary_ = extra.get("cleaning_summary", {})

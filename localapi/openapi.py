@@ -332,6 +332,54 @@ def _add_scenario_support(doc: dict) -> None:
 # --- end scenario_support -------------------------------------------------------------
 
 
+# --- date/datetime columns (issue 14, docs/cleaning.md): new ``type`` enum values, and
+# ISO 8601 texts as min/max of those columns (schema) and of their ranges (conditions).
+# The versioning policy allows new enum values; min/max widen from number to number or
+# string, only for the new kinds, so an existing client never meets a string it did not
+# ask for. ``CALENDAR_WIDENED`` lists every seed field this changes (the contract test
+# allows exactly these).
+COLUMN_TYPES = ["factor", "ordered", "character", "string", "logical", "boolean",
+                "numeric", "integer", "double", "date", "datetime"]
+_SCHEMA_ITEM = ("/v1/datasets/{dataset_id}/schema", "get", "200")
+_RANGE_ITEM = ("/v1/datasets/{dataset_id}/generations", "post")
+_ISO = ("For `date` and `datetime` columns an ISO 8601 text: `2024-03-01`, "
+        "`2024-03-01T14:30:00` (an offset such as `+01:00` is honoured; without one the "
+        "column's time zone).")
+_ITEM_AT = "$.responses.200.content.application/json.schema.properties.schema.items.properties"
+_RANGE_AT = ("$.requestBody.content.application/json.schema.properties.conditions.properties."
+             "numeric.additionalProperties.properties")
+CALENDAR_WIDENED = tuple(
+    [(_SCHEMA_ITEM[0], "GET", f"{_ITEM_AT}.{key}") for key in ("type.description", "min", "max")]
+    + [(_RANGE_ITEM[0], "POST", f"{_RANGE_AT}.{key}") for key in ("min", "max")])
+
+
+def _add_calendar_kinds(doc: dict) -> None:
+    paths = doc.get("paths", {})
+    path, method, status = _SCHEMA_ITEM
+    item = (paths.get(path, {}).get(method, {}).get("responses", {}).get(status, {})
+            .get("content", {}).get("application/json", {}).get("schema", {})
+            .get("properties", {}).get("schema", {}).get("items", {}).get("properties"))
+    if isinstance(item, dict) and "type" in item:
+        item["type"]["enum"] = list(COLUMN_TYPES)
+        item["type"]["description"] = (item["type"].get("description", "") + " Calendar "
+                                       "kinds: `date`, `datetime` (modelled on a numeric "
+                                       "scale; min/max are ISO 8601 texts).")
+        for key in ("min", "max"):
+            if isinstance(item.get(key), dict):
+                item[key]["type"] = ["number", "string"]
+                item[key]["description"] = item[key].get("description", "") + " " + _ISO
+    path, method = _RANGE_ITEM
+    ranges = (paths.get(path, {}).get(method, {}).get("requestBody", {}).get("content", {})
+              .get("application/json", {}).get("schema", {}).get("properties", {})
+              .get("conditions", {}).get("properties", {}).get("numeric", {})
+              .get("additionalProperties", {}).get("properties"))
+    for key in ("min", "max"):
+        if isinstance(ranges, dict) and isinstance(ranges.get(key), dict):
+            ranges[key]["type"] = ["number", "string"]
+            ranges[key]["description"] = _ISO
+# --- end date/datetime columns --------------------------------------------------------
+
+
 @lru_cache(maxsize=1)
 def _base_text() -> str:
     """The seed plus every server-independent addition, serialized once."""
@@ -343,6 +391,7 @@ def _base_text() -> str:
             operation.setdefault("security", [])
             _merge_missing(operation, extra)
     _add_scenario_support(doc)
+    _add_calendar_kinds(doc)
     paths = doc.setdefault("paths", {})
     for path, operations in _local_operations().items():
         for method, operation in operations.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 
 from engine.schema import Column
 
@@ -65,5 +66,5 @@ def normalise_names(table: Table, *, auto_clean: bool = True) -> tuple[Table, li
     frame = table.frame.set_axis(names, axis=1)
     columns = {n: Column(name=n, type="", source_name=h) for n, h in zip(names, headers)}
     sources = dict(zip(names, headers))
-    table = Table(frame=frame, columns=columns, sources=sources, dropped=(), raw=table.raw)
+    table = replace(table, frame=frame, columns=columns, sources=sources, dropped=())
     return table, decisions

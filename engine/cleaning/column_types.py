@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.io import RawTable
-from engine.schema import Column
+from engine.schema import CALENDAR_TYPES, Column
 
 from .result import Table, decision, map_distinct
 
@@ -42,7 +42,7 @@ class Typed:
 def as_text(value) -> str:
     """Canonical text of one value: 1.0 -> "1", True -> "true", "x" -> "x"."""
     if isinstance(value, str):
-        return value
+        return str(value)  # numpy.str_ -> str: levels must be plain JSON text
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, (int, np.integer)):
@@ -178,6 +178,9 @@ def infer_types(table: Table, *, auto_clean: bool = True) -> tuple[Table, list[d
         labels = raw.value_labels.get(source)
         column = replace(column, label=raw.variable_labels.get(source),
                          value_labels=dict(labels) if labels else None)  # never share raw's dict
+        if column.type in CALENDAR_TYPES:  # typed by datetime_columns
+            columns[name] = column
+            continue
         typed = infer_column(column, table.frame[name], raw)
         if isinstance(typed, str):
             drops[name] = "other"

@@ -46,7 +46,8 @@ def _pattern_share(counts: pd.Series, pattern: re.Pattern) -> float:
 def identifier_reason(column, series: pd.Series) -> str | None:
     """Why the typed column is identifier-like (a sentence), or None."""
     text = column.type in ("factor", "character")
-    if not (text or column.is_integer):
+    # dates are whole days but not keys: a daily series has every date once
+    if not (text or column.is_integer) or column.type in ("date", "datetime"):
         return None
     counts = series.value_counts(dropna=True)
     n = int(counts.sum())

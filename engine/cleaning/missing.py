@@ -19,7 +19,8 @@ STEP = "missing"
 
 def _blank_to_missing(series: pd.Series) -> tuple[pd.Series | None, int]:
     """Strip text values; blank ones become missing. (None, 0) when nothing changes."""
-    if isinstance(series.dtype, pd.StringDtype):
+    if series.dtype != object and pd.api.types.is_string_dtype(series.dtype):
+        # pandas ``string`` and ``ArrowDtype(pa.string())``
         stripped = series.str.strip()
         blank = stripped.eq("").fillna(False).astype(bool)
     elif series.dtype == object:

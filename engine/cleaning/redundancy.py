@@ -9,6 +9,8 @@ records it and the model regenerates it from its source. Skipped when auto_clean
 
 from __future__ import annotations
 
+from engine.schema import CALENDAR_TYPES
+
 from .relations import exact_affine
 from .result import Table, decision
 
@@ -20,7 +22,10 @@ MIN_PAIRED_ROWS = 10
 
 
 def drop_redundant(table: Table, *, auto_clean: bool = True) -> tuple[Table, list[dict]]:
-    numeric = [name for name, column in table.columns.items() if column.kind == "numeric"]
+    # Dates are exempt: a date and the datetime of the same event correlate at r ~ 1 over
+    # a year, yet the datetime carries the time of day the date does not.
+    numeric = [name for name, column in table.columns.items() if column.kind == "numeric"
+               and column.type not in CALENDAR_TYPES]
     if not auto_clean or len(numeric) < 2:
         return table, []
     # Pairwise-complete Pearson r; NaN where a pair has too few rows or a constant side.

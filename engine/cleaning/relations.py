@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from engine.model.encoding import seed_decimals
+from engine.schema import CALENDAR_TYPES
 
 from .result import Table, decision
 
@@ -50,14 +51,17 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
     values = {n: frame[n].to_numpy(dtype=np.float64, na_value=np.nan) for n in numeric}
     derived: set[str] = set()
     decisions, found = [], []
-    corr = _Correlations(numeric, values) if len(numeric) > 1 else None
+    # Dates are never in a numeric formula (a date is the floor of a datetime, which an
+    # affine fit mistakes for exact); they may still be the x of a band.
+    plain = [n for n in numeric if table.columns[n].type not in CALENDAR_TYPES]
+    corr = _Correlations(plain, values) if len(plain) > 1 else None
     # Later columns first: a derived column usually follows its sources (sale_price after
     # price and discount), and a column derived once is never a source.
     used: set[str] = set()            # sources of relations found so far: never derived
-    for y in reversed(numeric):
+    for y in reversed(plain):
         if y in used:
             continue
-        free = [x for x in numeric if x != y and x not in derived]
+        free = [x for x in plain if x != y and x not in derived]
         relation = _numeric_relation(y, free, values, corr)
         if relation is not None:
             derived.add(y)

@@ -37,9 +37,12 @@ def map_distinct(series: pd.Series, func) -> pd.Series:
     """
     present = series.dropna()
     out = pd.Series(np.empty(len(present), dtype=object), index=present.index)
-    types = present.map(type).to_numpy() if present.dtype == object else None
-    for kind in (set(types) if types is not None else [None]):
-        part = present if kind is None else present[types == kind]
+    # Types are compared by identity: ``array == numpy.str_`` (the class) makes numpy try
+    # numpy.str_'s own array methods on the array and raise.
+    types = ([type(v) for v in present.to_numpy(dtype=object)] if present.dtype == object
+             else None)
+    for kind in (dict.fromkeys(types) if types is not None else [None]):
+        part = present if kind is None else present[[t is kind for t in types]]
         try:
             codes, uniques = pd.factorize(part)
         except TypeError:  # unhashable values (lists, dicts): map one by one
@@ -62,6 +65,7 @@ class Table:
     dropped: tuple[tuple[str, str], ...]  # (cleaned name, public reason), in drop order
     raw: RawTable                  # the input, read only: labels and level order by source name
     relations: tuple = ()          # exact relations found (engine/cleaning/relations.py)
+    text_min_count: int = 5        # free text: least seed count a value needs (free_text.py)
 
     def drop(self, reasons: dict[str, str]) -> "Table":
         """Drop columns (cleaned name -> public reason)."""

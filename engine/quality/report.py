@@ -32,6 +32,7 @@ import pandas as pd
 from engine.errors import SimioError
 from engine.generation_request import as_body, check_fields, check_row_count, conditions_shape
 from engine.quality.conditioning import conditioning_report, observed_support, support_warning
+from engine.quality.dates import dates_as_days
 from engine.quality.metrics import _floats, infer_kind, quality_report
 from engine.quality.privacy import exact_copy_rate
 
@@ -63,6 +64,7 @@ def build_report(real: pd.DataFrame, synthetic: pd.DataFrame, *, scenario: dict 
         raise TypeError("build_report takes two pandas DataFrames")
     real = real.rename(columns=str)
     synthetic = synthetic.rename(columns=str)
+    real, synthetic, scenario = dates_as_days(real, synthetic, scenario)   # ISO date ranges
     shared = [c for c in real.columns if c in synthetic.columns]
     if not shared:
         raise SimioError("simio_invalid_field",

@@ -1,7 +1,8 @@
 """Scenario conditions: validation against the schema, then a normalised ``Scenario``.
 
 ``conditions = {"categorical": {column: {level: share}}, "numeric": {column: {"min": a,
-"max": b}}}``. Every problem is a ``SimioError`` whose detail names the column or level and
+"max": b}}}``; a ``date`` / ``datetime`` column's bounds are ISO 8601 texts
+(``calendar_units`` turns them into the model's units). Every problem is a ``SimioError`` whose detail names the column or level and
 points to the schema. Numeric bounds outside the schema's min/max are clamped to it. A
 column cleaning dropped is named as dropped, with the cleaning summary's reason; a set of
 categorical columns whose joint table exceeds ``MAX_CONDITION_CELLS`` is refused here,
@@ -16,6 +17,7 @@ from numbers import Real
 
 import numpy as np
 
+from engine import calendar
 from engine.errors import SimioError
 from engine.generation_request import conditions_shape
 from engine.schema import Schema
@@ -37,6 +39,8 @@ class Scenario:
 
     categorical: dict[str, dict[str, float]] = field(default_factory=dict)
     numeric: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # date/datetime columns: the applied range as ISO texts (``numeric`` holds model units)
+    shown: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -44,7 +48,8 @@ class Scenario:
 
     def to_dict(self) -> dict:
         return {"categorical": {c: dict(s) for c, s in self.categorical.items()},
-                "numeric": {c: {"min": lo, "max": hi} for c, (lo, hi) in self.numeric.items()}}
+                "numeric": {c: dict(zip(("min", "max"), self.shown.get(c, (lo, hi))))
+                            for c, (lo, hi) in self.numeric.items()}}
 
 
 def parse_conditions(schema: Schema, conditions, dropped: list[dict] | None = None
@@ -56,6 +61,7 @@ def parse_conditions(schema: Schema, conditions, dropped: list[dict] | None = No
         return Scenario()
     categorical = conditions.get("categorical") or {}
     numeric = conditions.get("numeric") or {}
+    numeric = calendar_units(schema, {"numeric": numeric})["numeric"]
     scenario = Scenario()
     order = {name: i for i, name in enumerate(schema.names)}
     for name in sorted(categorical, key=lambda c: order.get(c, -1)):
@@ -64,10 +70,43 @@ def parse_conditions(schema: Schema, conditions, dropped: list[dict] | None = No
     for name in sorted(numeric, key=lambda c: order.get(c, -1)):
         column = _column(schema, name, "numeric", dropped)
         scenario.numeric[name] = _range(column, numeric[name])
+        if calendar.is_calendar(column):
+            scenario.shown[name] = tuple(calendar.format_value(v, column)
+                                         for v in scenario.numeric[name])
     check_cell_count(scenario.categorical,
                      [len(schema[c].levels or []) + (schema[c].missing_rate > 0)
                       for c in scenario.categorical])
     return scenario
+
+
+def calendar_units(schema: Schema, conditions):
+    """``conditions`` with the ISO 8601 bounds of date/datetime columns in model units (a
+    new dict; anything malformed is left for ``parse_conditions`` to report)."""
+    numeric = (conditions or {}).get("numeric") if isinstance(conditions, dict) else None
+    if not isinstance(numeric, dict):
+        return conditions
+    out = dict(numeric)
+    for name, bounds in numeric.items():
+        if not (isinstance(name, str) and name in schema and isinstance(bounds, dict)):
+            continue
+        column = schema[name]
+        if not calendar.is_calendar(column):
+            continue
+        out[name] = {side: _calendar_bound(column, side, value) if side in ("min", "max")
+                     and not isinstance(value, (Real, type(None))) else value
+                     for side, value in bounds.items()}
+    return {**conditions, "numeric": out}
+
+
+def _calendar_bound(column, side, value) -> float:
+    try:
+        return calendar.parse_bound(value, column, side)
+    except (ValueError, TypeError, OverflowError):
+        example = calendar.format_value(column.min if side == "min" else column.max, column)
+        raise SimioError("simio_invalid_range",
+                         f"conditions.numeric.{column.name}.{side} must be an ISO 8601 "
+                         f"{column.type} such as {example!r} (column {column.name!r} is a "
+                         f"{column.type}), not {value!r}.", column=column.name) from None
 
 
 def check_cell_count(categorical, dims) -> None:
@@ -164,11 +203,13 @@ def _shares(column, levels) -> dict[str, float]:
 
 def _range(column, bounds) -> tuple[float, float]:
     name = column.name
+    show = (lambda v: repr(calendar.format_value(v, column))) if calendar.is_calendar(column) \
+        else _fmt
     if not isinstance(bounds, dict) or "min" not in bounds or "max" not in bounds:
         raise SimioError("simio_invalid_range",
                          f"conditions.numeric.{name} needs both 'min' and 'max' (ranges are "
-                         f"bilateral), e.g. {{\"min\": {_fmt(column.min)}, \"max\": "
-                         f"{_fmt(column.max)}}}.", column=name)
+                         f"bilateral), e.g. {{\"min\": {show(column.min)}, \"max\": "
+                         f"{show(column.max)}}}.", column=name)
     lo, hi = bounds["min"], bounds["max"]
     for label, value in (("min", lo), ("max", hi)):
         if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
@@ -177,19 +218,27 @@ def _range(column, bounds) -> tuple[float, float]:
                              f"{value!r}.", column=name)
     if lo > hi:
         raise SimioError("simio_invalid_range",
-                         f"conditions.numeric.{name} has min {lo} greater than max {hi}.",
+                         f"conditions.numeric.{name} has min {show(lo)} greater than max "
+                         f"{show(hi)}.",
                          column=name)
     clamped = (max(float(lo), float(column.min)), min(float(hi), float(column.max)))
     if clamped[0] > clamped[1]:
         raise SimioError("simio_infeasible_scenario",
-                         f"Range {lo}..{hi} for column {name!r} lies outside its schema range "
-                         f"{_fmt(column.min)}..{_fmt(column.max)}, so no row can satisfy it.",
+                         f"Range {show(lo)}..{show(hi)} for column {name!r} lies outside its "
+                         f"schema range {show(column.min)}..{show(column.max)}, so no row can "
+                         f"satisfy it.",
                          column=name)
     if column.is_integer and math.ceil(clamped[0]) > math.floor(clamped[1]):
         raise SimioError("simio_infeasible_scenario",
-                         f"Range {lo}..{hi} for integer column {name!r} contains no whole "
-                         f"number.", column=name)
+                         f"Range {show(lo)}..{show(hi)} for {column.type} column {name!r} "
+                         f"contains no whole {_whole(column)}.", column=name)
     return clamped
+
+
+def _whole(column) -> str:
+    if calendar.is_calendar(column):
+        return calendar.UNIT_NAMES[column.time_unit].rstrip("s")
+    return "number"
 
 
 def _fmt(value) -> str:

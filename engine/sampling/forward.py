@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.normal import ndtri
 
-from engine import rng
+from engine import calendar, rng
 from engine.model import relations
 from engine.model.parameters import within_scores
 from engine.sampling._kernels import (_forward_sample, _tilted_levels,
@@ -118,6 +118,9 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
         np.clip(values, lower, upper, out=values)
         columns[column.name] = _numeric_series(enc.round_to_seed(values, lower, upper), enc)
     relations.apply(model, columns)
+    # --- issue 14 hook: date/datetime columns leave as calendar arrays (engine/calendar.py)
+    columns = calendar.calendar_columns(model.schema_, columns)
+    # --- end hook
     return pd.DataFrame({c.name: columns[c.name] for c in schema})
 
 

@@ -33,9 +33,11 @@ def sample(synth) -> pd.DataFrame:
 
 def test_fit_returns_self_and_sets_fitted_attributes():
     synthesizer = Synthesizer(max_parents=2)
-    assert vars(synthesizer) == {"auto_clean": True, "max_parents": 2, "max_upweight": 20.0}
+    assert vars(synthesizer) == {"auto_clean": True, "max_parents": 2, "max_upweight": 20.0,
+                                 "text_min_count": 5}
     assert synthesizer.fit(fixtures.quickstart()) is synthesizer
-    added = set(vars(synthesizer)) - {"auto_clean", "max_parents", "max_upweight"}
+    added = set(vars(synthesizer)) - {"auto_clean", "max_parents", "max_upweight",
+                                      "text_min_count"}
     assert added == {"model_", "schema_", "cleaning_summary_", "cleaning_decisions_",
                      "seed_marginals_"}
     assert synthesizer.model_.max_parents == 2

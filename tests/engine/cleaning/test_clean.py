@@ -37,7 +37,7 @@ def test_summary_has_exactly_the_contract_keys():
                                     "clean_columns", "dropped_columns"]
     assert result.summary["input_rows"] == N and result.summary["input_columns"] == 10
     # score_copy (= 2 * score exactly) is kept and regenerated from score (issue 11)
-    assert result.summary["clean_columns"] == len(result.schema) == 5
+    assert result.summary["clean_columns"] == len(result.schema) == 6    # "when" is a date
     assert all(set(d) == {"name", "reason"} for d in result.summary["dropped_columns"])
     assert all(set(d) == {"step", "column", "action", "detail"} for d in result.decisions)
 
@@ -45,7 +45,9 @@ def test_summary_has_exactly_the_contract_keys():
 def test_every_change_is_a_decision():
     result = clean(raw(messy_frame()))
     drops = {d["column"] for d in result.decisions if d["action"] == "drop_column"}
-    assert drops == {"id", "Country", "email", "nzv", "when"}
+    assert drops == {"id", "Country", "email", "nzv"}
+    assert any(d["action"] == "set_type" and d["column"] == "when"
+               and d["detail"].startswith("date:") for d in result.decisions)
     assert any(d["action"] == "derive_column" and d["column"] == "score_copy"
                for d in result.decisions)
     assert any(d["action"] == "remove_levels" for d in result.decisions)
@@ -54,9 +56,11 @@ def test_every_change_is_a_decision():
 
 def test_auto_clean_false_keeps_every_modelable_column():
     result = clean(raw(messy_frame()), auto_clean=False)
-    assert result.summary["dropped_columns"] == [{"name": "when", "reason": "unsupported_datetime"}]
+    # distinct e-mails are kept as character, but no address is seen 5 times: free text
+    # protection (not a cleaning preference) leaves nothing to keep
+    assert result.summary["dropped_columns"] == [{"name": "email", "reason": "rare_category"}]
     schema = result.schema
-    assert schema["email"].type == "character" and schema["email"].conditioning_excluded
+    assert schema["when"].type == "date"
     assert schema["id"].type == "integer"
     assert schema["Country"].levels == ["US"]
     assert schema["rare"].levels == ["a", "b", "c"] and schema["rare"].missing_rate == 0.0

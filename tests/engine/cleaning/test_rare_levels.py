@@ -48,8 +48,10 @@ def test_unobserved_declared_levels_are_removed():
     assert result.schema["size"].type == "ordered"
 
 
-def test_character_columns_are_not_pruned():
-    n = 200
-    words = [f"w{i}" for i in range(60)] + ["common"] * (n - 60)
+def test_character_columns_are_not_pruned_by_the_rare_level_rule():
+    # 0.5% of 2,000 rows is 10: a factor level seen 6 times would go; free text keeps
+    # every value seen text_min_count = 5 times (engine/cleaning/free_text.py)
+    n = 2000
+    words = [f"w{i}" for i in range(60) for _ in range(6)] + ["common"] * (n - 360)
     column = clean(raw(with_base(n, text=words))).schema["text"]
     assert column.type == "character" and len(column.levels) == 61

@@ -62,8 +62,9 @@ def test_the_sampler_checks_the_cap_on_the_models_tables_too():
     """A scenario built by hand (not through parse_conditions) is refused the same way
     before q0 is computed."""
     gen = np.random.default_rng(0)
-    frame = pd.DataFrame({f"c{i}": gen.choice([f"l{k:03d}" for k in range(150)], 3000)
-                          for i in range(2)})
+    # declared categoricals (factor), so free text's level bound does not apply
+    frame = pd.DataFrame({f"c{i}": pd.Categorical(
+        gen.choice([f"l{k:03d}" for k in range(150)], 3000)) for i in range(2)})
     synth = Synthesizer(auto_clean=False).fit(frame)
     scenario = Scenario(categorical={"c0": {"l000": 0.5}, "c1": {"l000": 0.5}})
     with pytest.raises(SimioError) as info:

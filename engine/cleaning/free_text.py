@@ -1,0 +1,64 @@
+"""Step: free text and other high-cardinality text (``character``) never leaks a rare value.
+
+A ``character`` column keeps as levels only the values seen at least ``k`` times in the
+seed (``TEXT_MIN_COUNT`` = 5 by default; ``clean(..., text_min_count=k)``,
+``Synthesizer(text_min_count=k)``), and at most ``MAX_TEXT_LEVELS`` of them (the most
+frequent; ties in level order), so the model can only ever emit a value at least ``k``
+respondents wrote, and the schema stays small. The other values become missing (the rows
+are kept, as for rare levels). A column with no value left is dropped as ``rare_category``;
+with one, as ``constant_categorical``. Runs with auto_clean=false too: privacy is not a
+cleaning preference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .result import Table, decision
+
+STEP = "free_text"
+# A value written by fewer respondents than this is never emitted: one-off comments, names
+# and codes single people out (the k of k-anonymity).
+TEXT_MIN_COUNT = 5
+# Bound on the levels a character column lists in the schema (and the model carries): the
+# most frequent protected values; the long tail becomes missing.
+MAX_TEXT_LEVELS = 100
+
+
+def protect_free_text(table: Table, *, auto_clean: bool = True) -> tuple[Table, list[dict]]:
+    k = table.text_min_count
+    decisions, drops, columns, values = [], {}, {}, {}
+    for name, column in table.columns.items():
+        if column.type != "character":
+            continue
+        series = table.frame[name]
+        counts = series.value_counts(dropna=True, sort=False)
+        counts = counts[counts > 0]
+        order = {level: i for i, level in enumerate(column.levels)}
+        frequent = sorted((level for level, c in counts.items() if c >= k),
+                          key=lambda level: (-int(counts[level]), order[level]))
+        kept = set(frequent[:MAX_TEXT_LEVELS])
+        left = [level for level in column.levels if level in kept]
+        if len(left) == len(counts) and len(left) == len(column.levels):
+            continue
+        lost = int(counts[[level not in kept for level in counts.index]].sum())
+        what = (f"{len(counts)} distinct values, {len(frequent)} seen at least {k} times "
+                f"(text_min_count)")
+        if len(frequent) > MAX_TEXT_LEVELS:
+            what += f", the {MAX_TEXT_LEVELS} most frequent kept (MAX_TEXT_LEVELS)"
+        if not left:
+            drops[name] = "rare_category"
+            decisions.append(decision(STEP, name, "drop_column",
+                                      f"rare_category: free text with {what}"))
+        elif len(left) == 1:
+            drops[name] = "constant_categorical"
+            decisions.append(decision(STEP, name, "drop_column",
+                                      f"constant_categorical: free text with {what}: only "
+                                      f"{left[0]!r} left"))
+        else:
+            columns[name] = replace(column, levels=left)
+            values[name] = series.cat.set_categories(left)
+            decisions.append(decision(STEP, name, "remove_levels",
+                                      f"free text with {what}; {lost} values of the others "
+                                      f"made missing"))
+    return table.update(columns, values).drop(drops), decisions
