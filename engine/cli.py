@@ -24,7 +24,7 @@ EXIT_BAD_INPUT = 2
 # True when this process is the `simio` command (set by the console script), not a library
 # caller or a test runner: only then may a command change process-wide numba state.
 OWN_PROCESS = False
-FORMATS = ("parquet", "csv", "arrow")
+FORMATS = ("parquet", "csv", "arrow", "sav", "xlsx")    # engine.io.writers.FORMATS
 # Keys that mark a scenario file as a whole generation request body, not a conditions object.
 REQUEST_KEYS = {"row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
                 "conditions"}
@@ -60,8 +60,14 @@ def main():
 @click.option("--auto-clean/--no-auto-clean", default=True, show_default=True,
               help="Run the default cleaning pipeline (docs/cleaning.md).")
 @click.option("--max-parents", type=click.IntRange(0, 6), default=3, show_default=True)
-def train(seed_file, model_path, auto_clean, max_parents):
+@click.option("--sheet", default=None, help=".xlsx: the sheet to read, by name or 0-based "
+              "index (default: the first sheet holding a table).")
+@click.option("--header-row", type=click.IntRange(1), default=None,
+              help=".xlsx: the header's row number as Excel shows it (default: found under "
+                   "title/notes rows).")
+def train(seed_file, model_path, auto_clean, max_parents, sheet, header_row):
     """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
+    from engine.io import read_table
     from engine.synthesizer import Synthesizer
 
     if not Path(seed_file).is_file():
@@ -70,14 +76,19 @@ def train(seed_file, model_path, auto_clean, max_parents):
 
     # Stages of the fit: a tqdm bar each on a terminal, one line each otherwise (stderr).
     with progress.for_stream(sys.stderr) as report:
+        seed = (read_table(seed_file, sheet=sheet, header_row=header_row)
+                if sheet is not None or header_row is not None else seed_file)
         synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents).fit(
-            seed_file, progress=report)
+            seed, progress=report)
         report("save")
         synth.save(model_path)
     summary = synth.cleaning_summary_
     click.echo(f"trained {model_path}: {summary['clean_rows']} rows x "
                f"{summary['clean_columns']} columns "
                f"(from {summary['input_rows']} x {summary['input_columns']})")
+    if "sheet" in summary.get("source", {}):
+        click.echo(f"  read sheet {summary['source']['sheet']!r}, header on row "
+                   f"{summary['source']['header_row']}")
     for dropped in summary["dropped_columns"]:
         click.echo(f"  dropped {dropped['name']}: {dropped['reason']}")
     for parent, child in synth.model_.edges:
@@ -101,7 +112,8 @@ def schema(model_path):
               help="Rows to generate (default: row_count of a --scenario request body).")
 @click.option("--seed", type=int, default=None, help="Reproducibility seed.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format (default: from the output's extension, else parquet).")
+              help="Output format (default: from the output's extension, else parquet); "
+                   "an extension simio does not write is refused.")
 @click.option("--scenario", type=click.Path(dir_okay=False), default=None,
               help="JSON file: a `conditions` object or a whole generation request body.")
 @click.option("--max-upweight", type=float, default=None,
@@ -112,6 +124,7 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
     from collections import Counter
 
+    from engine.io.writers import output_format
     from engine.quality.conditioning import support_warning
     from engine.synthesizer import Synthesizer
 
@@ -129,7 +142,10 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     if rows is None:
         raise SimioError("simio_invalid_field", "give --rows N (or row_count in the scenario)")
     seed = seed if seed is not None else body.get("seed")
-    fmt = fmt or body.get("output_format") or _format_from_suffix(output)
+    # Before any work: a .docx name, or a .csv name for --format sav, is refused. --format
+    # first, then the output's extension, then the request body's output_format.
+    fmt = output_format(output, fmt or (None if Path(output).suffix
+                                        else body.get("output_format")))
     synth = Synthesizer.load(model_path)
     if max_upweight is not None:
         synth.max_upweight = max_upweight
@@ -271,12 +287,6 @@ def _read_scenario(path) -> dict:
     if not isinstance(body, dict):
         raise SimioError("simio_invalid_field", f"scenario file {path} must hold a JSON object")
     return body
-
-
-def _format_from_suffix(path) -> str:
-    suffix = Path(path).suffix.lower().lstrip(".")
-    return {"parquet": "parquet", "csv": "csv", "arrow": "arrow", "feather": "arrow"}.get(
-        suffix, "parquet")
 
 
 def _progress(total, quiet):

@@ -28,6 +28,9 @@ class Column:
     conditioning_excluded: bool = False      # kept for training, not usable in conditions
     label: str | None = None                 # SPSS variable label, if any
     value_labels: dict[str, str] | None = None  # SPSS code -> label, if any
+    # source-format attributes a writer gives back (``{"spss": {measure, display_width,
+    # format, string, missing}}``, engine/io/spss.py); None for models saved before
+    formats: dict | None = None
 
     @property
     def kind(self) -> str:

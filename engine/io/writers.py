@@ -1,4 +1,4 @@
-"""Atomic writers: Parquet, CSV and Arrow IPC (file format).
+"""Atomic writers: Parquet, CSV and Arrow IPC (file format); .sav and .xlsx registered.
 
 Rows go to a temp file beside the target; only a clean finish flushes, fsyncs and
 ``os.replace``s it into place, so a reader (or a restarted server) never sees half a file,
@@ -24,13 +24,19 @@ import pyarrow.parquet as pq
 from engine.errors import SimioError
 from engine.io.atomic import atomic_write
 
-FORMATS = ("parquet", "csv", "arrow")
+STREAMED = ("parquet", "csv", "arrow")          # appended chunk by chunk (TableWriter)
+FORMATS = STREAMED + ("sav", "xlsx")            # sav/xlsx: engine/io/{sav,xlsx}_writer.py
 CONTENT_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "csv": "text/csv",
     "arrow": "application/vnd.apache.arrow.file",
+    "sav": "application/x-spss-sav",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "arrow": ".arrow"}
+EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "arrow": ".arrow", "sav": ".sav",
+              "xlsx": ".xlsx"}
+# Output names: the extension says the format (.feather is Arrow IPC's other name).
+SUFFIX_FORMATS = {**{ext: fmt for fmt, ext in EXTENSIONS.items()}, ".feather": "arrow"}
 
 # CSV formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts
 # with one of these as a formula, so such text cells get a leading apostrophe.
@@ -39,11 +45,48 @@ FORMULA_GUARDS = ("all", "non_numeric", "off")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-def write_table(frame: pd.DataFrame, path, fmt: str, *, formula_guard: str = "all") -> Path:
+def write_table(frame: pd.DataFrame, path, fmt: str, *, formula_guard: str = "all",
+                schema=None) -> Path:
     """Write ``frame`` to ``path`` as ``fmt`` atomically; returns the path written."""
-    with TableWriter(path, fmt, formula_guard=formula_guard) as writer:
+    with open_writer(path, fmt, formula_guard=formula_guard, schema=schema) as writer:
         writer.write(frame)
     return writer.path
+
+
+def open_writer(path, fmt: str, *, formula_guard: str = "all", schema=None):
+    """The writer for ``fmt``: a ``TableWriter`` for the streamed formats, else the
+    format's own module. ``schema`` (labels, levels, SPSS attributes) serves .sav."""
+    if fmt == "sav":
+        from engine.io.sav_writer import SavWriter
+
+        return SavWriter(path, schema=schema)
+    if fmt == "xlsx":
+        from engine.io.xlsx_writer import XlsxWriter
+
+        return XlsxWriter(path, schema=schema)
+    return TableWriter(path, fmt, formula_guard=formula_guard)
+
+
+def output_format(path, fmt: str | None = None) -> str:
+    """The format to write ``path`` in: ``fmt``, else the name's extension, else parquet
+    for a name without one. An extension we do not write, or one that names another
+    format than ``fmt``, is refused before any work: nothing is written under a name that
+    says something else."""
+    suffix = Path(path).suffix.lower()
+    named = SUFFIX_FORMATS.get(suffix)
+    if fmt is not None and fmt not in FORMATS:
+        raise SimioError("simio_unsupported_output_format", f"format {fmt!r} is not one "
+                         f"simio writes; use one of {', '.join(FORMATS)}.")
+    if suffix and named is None:
+        raise SimioError("simio_unsupported_output_format",
+                         f"{Path(path).name}: simio does not write {suffix} files; name the "
+                         f"output {', '.join(EXTENSIONS.values())} (format "
+                         f"{fmt or 'from the extension'}).")
+    if fmt is not None and named is not None and named != fmt:
+        raise SimioError("simio_unsupported_output_format",
+                         f"{Path(path).name} is named {suffix} but the format asked for is "
+                         f"{fmt}; name it {EXTENSIONS[fmt]} or drop the format.")
+    return fmt or named or "parquet"
 
 
 def neutralise_formulas(chunk: pd.DataFrame, guard: str = "all") -> pd.DataFrame:
@@ -79,10 +122,12 @@ class TableWriter:
     ...         w.write(chunk)
     """
 
+    max_rows = None                      # the streamed formats have no row limit
+
     def __init__(self, path, fmt: str, *, formula_guard: str = "all"):
-        if fmt not in FORMATS:
+        if fmt not in STREAMED:
             raise SimioError("simio_invalid_field",
-                             f"format must be one of {', '.join(FORMATS)}; got {fmt!r}.")
+                             f"format must be one of {', '.join(STREAMED)}; got {fmt!r}.")
         if formula_guard not in FORMULA_GUARDS:
             raise SimioError("simio_invalid_field", f"formula_guard must be one of "
                              f"{', '.join(FORMULA_GUARDS)}; got {formula_guard!r}.")
@@ -190,7 +235,7 @@ class TableWriter:
 
 
 def read_output(path, fmt: str) -> pd.DataFrame:
-    """Read back a file this module wrote (Parquet, CSV or Arrow IPC)."""
+    """Read back a file these writers wrote (.sav with its value labels applied)."""
     if fmt == "parquet":
         return pd.read_parquet(path)
     if fmt == "arrow":
@@ -200,4 +245,10 @@ def read_output(path, fmt: str) -> pd.DataFrame:
             return reader.read_all().to_pandas()
     if fmt == "csv":
         return pd.read_csv(path)
+    if fmt == "sav":
+        import pyreadstat
+
+        return pyreadstat.read_sav(str(path), apply_value_formats=True)[0]
+    if fmt == "xlsx":
+        return pd.read_excel(path, engine="openpyxl")
     raise SimioError("simio_invalid_field", f"unknown format {fmt!r}; use one of {list(FORMATS)}")
