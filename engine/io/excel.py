@@ -52,7 +52,7 @@ def _read_chosen(fh, name, parts, sheet, header_row) -> RawTable:
     import openpyxl
 
     names = [title for title, _ in parts]
-    wanted = _resolve_sheet(sheet, names, name) if sheet is not None else None
+    wanted = resolve_sheet(sheet, names, name) if sheet is not None else None
     book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     fallback = None                  # the best lesser table so far (Layout.rank < 2)
     try:
@@ -81,7 +81,7 @@ def _read_chosen(fh, name, parts, sheet, header_row) -> RawTable:
                      f"followed by data rows); its sheets: {listing}.", sheets=names)
 
 
-def _resolve_sheet(sheet, names: list[str], name: str) -> int:
+def resolve_sheet(sheet, names: list[str], name: str) -> int:
     """A sheet given by name (exact, then case-insensitive) or by 0-based index."""
     text = str(sheet)
     if text in names:
@@ -112,7 +112,10 @@ def _table(layout: "sheet_layout.Layout", title, names, chosen_by) -> RawTable:
                        na_values=NA_TOKENS).read()
     frame = _drop_blank_rows(frame)
     table = RawTable(frame=frame, source_format="xlsx")
-    table.source = {"sheet": title, "header_row": layout.header_row}
+    if len(names) > 1 or layout.header_row != 1:
+        # said in the cleaning summary only when there was a choice: a one-sheet workbook
+        # with its header on top gives the contract's summary, nothing more
+        table.source = {"sheet": title, "header_row": layout.header_row}
     if len(names) > 1 or chosen_by == "given":
         table.read_decisions.append(sheet_layout.reading_decision(
             "select_sheet", f"sheet {title!r} read ({chosen_by}); sheets: "

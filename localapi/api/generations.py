@@ -10,7 +10,8 @@ from flask import Blueprint, current_app, g, request, send_file
 
 from engine import rng
 from engine.errors import SimioError
-from engine.io.writers import CONTENT_TYPES
+from engine.io.writers import CONTENT_TYPES, FORMATS
+from engine.io.xlsx_writer import MAX_ROWS as XLSX_MAX_ROWS
 from engine.sampling.conditions import parse_conditions
 from localapi import cursors, pipelines
 from localapi.api.datasets import dataset_schema, touch, visible_dataset
@@ -26,7 +27,6 @@ from localapi.replay import idempotent
 from localapi.store import quotas, records
 
 bp = Blueprint("generations", __name__)
-FORMATS = ("parquet", "csv", "arrow")
 REQUEST_FIELDS = {"row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
                   "conditions"}
 
@@ -56,6 +56,9 @@ def create_generation(dataset_id):
     fmt = body.get("output_format")
     if fmt not in FORMATS:
         raise SimioError("simio_invalid_field", f"output_format must be one of {list(FORMATS)}.")
+    if fmt == "xlsx" and rows > XLSX_MAX_ROWS:
+        raise SimioError("simio_invalid_field", f"row_count exceeds the {XLSX_MAX_ROWS:,} "
+                         "data rows an xlsx sheet holds; use another output_format.")
     seed = seed_field(body.get("seed"))
     wait = int_field(body.get("wait_seconds"), "wait_seconds", minimum=0,
                      maximum=cfg.max_wait_seconds, default=0)
