@@ -9,7 +9,7 @@ into text. The rule (docs/formats.md):
 - the **header** is the first row (within ``HEADER_SCAN_ROWS``) with at least
   ``MIN_HEADER_CELLS`` filled cells, at least ``FILLED_SHARE`` of the widest row's filled
   cells, and *followed by consistent rows*: of the next ``FOLLOW_ROWS`` non-blank rows,
-  most have their filled cells under the header's span and at least ``FILLED_SHARE`` of
+  at least half have their filled cells under the header's span and at least ``FILLED_SHARE`` of
   the header's count filled. A sheet whose rows all hold one cell is a one-column table
   headed by its first filled row, and a sheet with one filled row is a header without data;
 - **notes below** the table: a block after a blank row in which no row is consistent;
@@ -121,7 +121,7 @@ def _find_header(rows: list[list]) -> int | None:
         cells = _cells(rows[i])
         following = [r for r in rows[i + 1:] if _cells(r)][:FOLLOW_ROWS]
         consistent = sum(_consistent(r, cells[0], cells[-1], n) for r in following)
-        if following and consistent * 2 > len(following):
+        if following and consistent * 2 >= len(following):
             return i
     return None
 
