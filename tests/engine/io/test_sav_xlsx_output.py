@@ -144,3 +144,21 @@ def test_output_names_we_do_not_write_are_refused(name, fmt):
     with pytest.raises(SimioError) as err:
         output_format(name, fmt)
     assert err.value.code == "simio_unsupported_output_format"
+
+
+def test_a_model_file_from_before_writes_sav_from_its_types(tmp_path):
+    """A version-1 model file (no SPSS attributes in its schema) still loads; its .sav
+    takes measures from the types and codes 1..k from the levels."""
+    from pathlib import Path
+
+    old = Path(__file__).parents[1] / "model" / "data" / "quickstart_v1.simio"
+    synth = Synthesizer.load(old)
+    assert all(c.formats is None for c in synth.schema_)
+    synth.write(tmp_path / "old.sav", 100, fmt="sav", seed=1)
+    _, meta = pyreadstat.read_sav(str(tmp_path / "old.sav"))
+    segment = synth.schema_["segment"]
+    assert meta.variable_value_labels["segment"] == {float(i): l for i, l in
+                                                     enumerate(segment.levels, start=1)}
+    expected = {c.name: "ordinal" if c.type == "ordered" else
+                "nominal" if c.kind == "categorical" else "scale" for c in synth.schema_}
+    assert meta.variable_measure == expected
