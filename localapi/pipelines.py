@@ -17,6 +17,7 @@ from pathlib import Path
 from engine.errors import SimioError
 from engine.io import excel, read_table
 from engine.io.atomic import write_text
+from engine.io.detect import unreadable
 from engine.io.writers import EXTENSIONS, read_output
 from engine.progress import on_stage_change
 from engine.synthesizer import Synthesizer
@@ -69,8 +70,13 @@ def check_sheet(path, sniffed, sheet) -> None:
     if sniffed.fmt != "xlsx":
         raise SimioError("simio_invalid_field", f"sheet applies to an .xlsx seed only; "
                          f"{sniffed.name} is not a workbook.")
-    with open(path, "rb") as fh:
-        names = [title for title, _ in excel.sheet_parts(fh, sniffed.name)]
+    try:
+        with open(path, "rb") as fh:
+            names = [title for title, _ in excel.sheet_parts(fh, sniffed.name)]
+    except SimioError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged ZIP, as the reader would say
+        raise unreadable(sniffed.name, "an Excel workbook", exc) from exc
     excel.resolve_sheet(sheet, names, sniffed.name)
 
 

@@ -1,4 +1,5 @@
-"""Readers (CSV/TSV, Parquet, Excel .xlsx, SPSS .sav) and atomic writers (Parquet, CSV, Arrow).
+"""Readers (CSV/TSV, Parquet, Excel .xlsx, SPSS .sav) and atomic writers (Parquet, CSV, Arrow,
+SPSS .sav, Excel .xlsx).
 
 ``read_table(source)`` detects the format from the content and returns a ``RawTable``;
 every failure is a ``SimioError`` with a stable code. ``write_table`` writes atomically.

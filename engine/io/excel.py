@@ -1,6 +1,6 @@
 """Excel .xlsx: one sheet, its header row found under title/notes rows, via openpyxl.
 
-Before openpyxl sees a sheet, ``check_workbook`` bounds what it would cost: the ZIP's
+Before openpyxl sees a sheet, ``sheet_parts`` and ``check_sheet`` bound what it would cost: the ZIP's
 declared uncompressed sizes (a 1 MB file once expanded to 1 GiB) and, streaming the
 sheet's XML, its columns and used range (one cell in column XFD made pandas pad every row
 to 16,384 cells). See engine/io/limits.py. The same stream collects the merged ranges.
@@ -147,12 +147,6 @@ def sheet_parts(fh, name: str) -> list[tuple[str, str]]:
         raise SimioError("simio_unreadable_file", f"{name} looks like an Excel workbook but "
                          "lists no worksheet.")
     return parts
-
-
-def check_workbook(fh, name: str) -> None:
-    """Refuse a workbook whose parts or first sheet exceed the limits (see check_sheet)."""
-    parts = sheet_parts(fh, name)
-    check_sheet(fh, name, parts[0][1])
 
 
 def check_sheet(fh, name: str, part: str) -> list[tuple[int, int, int, int]]:

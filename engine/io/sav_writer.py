@@ -10,7 +10,7 @@ Per column, from the model's schema (``engine.schema.Column``):
 - variable label, measure level (nominal/ordinal/scale), display width, print format and
   declared missing values come from ``Column.formats["spss"]`` (a .sav seed); otherwise
   the measure follows the type (ordered -> ordinal, categorical -> nominal, numeric ->
-  scale).
+  scale) and whole-number columns print as F8.0.
 
 Names: SPSS variable names start with a letter (or @ # $) and have at most 64 bytes; a
 cleaned name that does not (``_x``) is written as ``v_x``.
@@ -78,6 +78,9 @@ def spss_table(frame: pd.DataFrame, column_of) -> tuple[pd.DataFrame, dict]:
         fmt = spss.get("format")
         if fmt and str(fmt).upper().startswith("A") == (values.dtype == object):
             options["variable_format"][out] = str(fmt)
+        elif column is not None and column.is_integer and values.dtype == "float64" \
+                and not labels and values.abs().max() < 1e7:
+            options["variable_format"][out] = "F8.0"      # whole numbers print as such
         if spss.get("missing") and (values.dtype == object) == bool(spss.get("string")):
             options["missing_ranges"][out] = list(spss["missing"])
     return pd.DataFrame(data, index=frame.index), {k: v for k, v in options.items() if v}
