@@ -132,10 +132,31 @@ def _off_scale(labels: dict, codes: list) -> list:
     return [k for k in candidates if k < lo or k > hi]
 
 
+def _note_off_scale_numbers(table: RawTable, col: str, labels: dict, observed: set) -> None:
+    """A partially labelled numeric scale stays numeric, so an observed non-substantive
+    code beyond its values (0-10, 99 = "Don't know") would be modelled as a number: say so,
+    with the fix (declare it missing in SPSS)."""
+    off = [k for k in sorted(observed & set(labels)) if is_non_substantive(labels[k])]
+    rest = [v for v in observed if v not in off]
+    if not off or not rest:
+        return
+    lo, hi = min(rest), max(rest)
+    off = [k for k in off if k < lo or k > hi]
+    if off:
+        listing = ", ".join(f"{_code(k)} = {labels[k]!r}" for k in off)
+        table.read_decisions.append(reading_decision(
+            "off_scale_numbers", f"{listing} lies outside the scale's values "
+            f"{_code(lo)}..{_code(hi)} but the column is numeric (only some values are "
+            "labelled), so it is modelled as a number; declare it user-missing in SPSS to "
+            "have it blank", column=col))
+
+
 def _apply_labels(table: RawTable, col: str, labels: dict, ranges) -> None:
     values = table.frame[col]
     table.value_labels[col] = {_code(k): str(v) for k, v in labels.items()}
-    if not set(values.dropna().unique()) <= set(labels):
+    observed = set(values.dropna().unique())
+    if not observed <= set(labels):
+        _note_off_scale_numbers(table, col, labels, observed)
         return                                        # partially labelled scale: keep codes
     missing_codes = {k for k in labels
                      if _missing_mask(pd.Series([k]), ranges).iloc[0]}

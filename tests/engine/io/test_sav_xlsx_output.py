@@ -162,3 +162,17 @@ def test_a_model_file_from_before_writes_sav_from_its_types(tmp_path):
     expected = {c.name: "ordinal" if c.type == "ordered" else
                 "nominal" if c.kind == "categorical" else "scale" for c in synth.schema_}
     assert meta.variable_measure == expected
+
+
+def test_a_partially_labelled_scale_says_its_off_scale_code_is_a_number(tmp_path):
+    rng = np.random.default_rng(2)
+    likely = rng.choice([*range(11), 99], size=300).astype(float)
+    pyreadstat.write_sav(pd.DataFrame({"nps": likely, "x": rng.normal(size=300)}),
+                         str(tmp_path / "nps.sav"),
+                         variable_value_labels={"nps": {0.0: "Not at all likely",
+                                                        10.0: "Extremely likely",
+                                                        99.0: "Don't know"}})
+    synth = Synthesizer().fit(tmp_path / "nps.sav")
+    assert synth.schema_["nps"].kind == "numeric"
+    note = next(d for d in synth.cleaning_decisions_ if d["action"] == "off_scale_numbers")
+    assert note["column"] == "nps" and "99" in note["detail"] and "0..10" in note["detail"]
