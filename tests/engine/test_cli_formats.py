@@ -65,3 +65,11 @@ def test_unknown_or_mismatched_extension_is_refused_before_any_work(tmp_path, na
     assert result.exit_code == 2
     assert "error: simio_unsupported_output_format:" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_offers_every_format_the_writers_write():
+    # engine/cli.py spells the list out so `simio --help` imports no pandas
+    from engine import cli
+    from engine.io.writers import FORMATS
+
+    assert cli.FORMATS == FORMATS
