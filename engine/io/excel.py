@@ -1,7 +1,7 @@
 """Excel .xlsx: one sheet, its header row found under title/notes rows, via openpyxl.
 
-Before openpyxl sees a sheet, ``sheet_parts`` and ``check_sheet`` bound what it would cost: the ZIP's
-declared uncompressed sizes (a 1 MB file once expanded to 1 GiB) and, streaming the
+Before openpyxl sees a sheet, ``sheet_parts`` and ``check_sheet`` bound what it would cost:
+the ZIP's declared uncompressed sizes (a 1 MB file once expanded to 1 GiB) and, streaming the
 sheet's XML, its columns and used range (one cell in column XFD made pandas pad every row
 to 16,384 cells). See engine/io/limits.py. The same stream collects the merged ranges.
 

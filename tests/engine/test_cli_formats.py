@@ -58,7 +58,8 @@ def test_sav_in_sav_out(folder):
     assert openpyxl.load_workbook(folder / "synthetic.xlsx").active.max_row == 51
 
 
-@pytest.mark.parametrize("name,extra", [("synthetic.docx", []), ("synthetic.csv", ["--format", "sav"])])
+@pytest.mark.parametrize("name,extra", [("synthetic.docx", []),
+                                        ("synthetic.csv", ["--format", "sav"])])
 def test_unknown_or_mismatched_extension_is_refused_before_any_work(tmp_path, name, extra):
     # the model does not even exist: the name is refused before it would be read
     result = run("generate", tmp_path / "missing.simio", "-n", 10, "-o", tmp_path / name, *extra)
