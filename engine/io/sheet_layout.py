@@ -119,7 +119,12 @@ def _find_header(rows: list[list]) -> int | None:
         if n < MIN_HEADER_CELLS or n < FILLED_SHARE * widest:
             continue
         cells = _cells(rows[i])
-        following = [r for r in rows[i + 1:] if _cells(r)][:FOLLOW_ROWS]
+        following = []                   # the next non-blank rows, without scanning them all
+        for j in range(i + 1, len(rows)):
+            if counts[j]:
+                following.append(rows[j])
+                if len(following) == FOLLOW_ROWS:
+                    break
         consistent = sum(_consistent(r, cells[0], cells[-1], n) for r in following)
         if following and consistent * 2 >= len(following):
             return i
