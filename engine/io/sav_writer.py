@@ -12,6 +12,9 @@ Per column, from the model's schema (``engine.schema.Column``):
   the measure follows the type (ordered -> ordinal, categorical -> nominal, numeric ->
   scale) and whole-number columns print as F8.0.
 
+Reproducible: the header's creation stamp is fixed (``fix_creation_stamp``), so the same
+model, rows and seed give the same bytes.
+
 Names: SPSS variable names start with a letter (or @ # $) and have at most 64 bytes; a
 cleaned name that does not (``_x``) is written as ``v_x``.
 """
@@ -32,6 +35,10 @@ from engine.io.whole_file import WholeFileWriter
 MEASURES = ("nominal", "ordinal", "scale")
 TEXT_TYPES = ("character", "string")
 _SPSS_NAME = re.compile(r"^[A-Za-z@#$][A-Za-z0-9_.@#$]{0,63}$")
+# The file header's creation date ("dd Mon yy") and time ("hh:mm:ss") follow the record
+# type (4 bytes), product name (60) and six counts/flags (28 bytes): offset 92.
+_STAMP_AT = 92
+FIXED_STAMP = b"01 Jan 8000:00:00"
 
 
 class SavWriter(WholeFileWriter):
@@ -46,6 +53,7 @@ class SavWriter(WholeFileWriter):
         os.close(fd)
         try:
             pyreadstat.write_sav(data, tmp, **options)
+            fix_creation_stamp(tmp)
             with open(tmp, "rb") as src:
                 shutil.copyfileobj(src, fh)
         except pyreadstat.PyreadstatError as exc:
@@ -53,6 +61,16 @@ class SavWriter(WholeFileWriter):
                              f"the table cannot be written as SPSS .sav: {exc}") from exc
         finally:
             os.unlink(tmp)
+
+
+def fix_creation_stamp(path) -> None:
+    """Same rows, same bytes: the header's creation date and time (written from the clock)
+    become a fixed stamp, as a reproducible build pins its timestamps."""
+    with open(path, "r+b") as fh:
+        head = fh.read(_STAMP_AT + len(FIXED_STAMP))
+        if head[:4] in (b"$FL2", b"$FL3") and len(head) == _STAMP_AT + len(FIXED_STAMP):
+            fh.seek(_STAMP_AT)
+            fh.write(FIXED_STAMP)
 
 
 def spss_table(frame: pd.DataFrame, column_of) -> tuple[pd.DataFrame, dict]:

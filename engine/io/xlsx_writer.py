@@ -4,13 +4,18 @@ Numbers are number cells (whole-number columns as integers), categorical levels 
 are text cells, booleans are boolean cells, dates and datetimes date cells, missing values
 empty cells. A text value starting with ``=`` is stored as text, never as a formula: the
 cell's type is set explicitly, so nothing in the file is executed and the value is
-unchanged (no apostrophe is added, unlike CSV).
+unchanged (no apostrophe is added, unlike CSV). The clock readings openpyxl writes (ZIP
+entry times, the document's created/modified) are pinned, so the same rows give the same
+bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
+import re
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -18,6 +23,9 @@ import pandas as pd
 from engine.io.whole_file import WholeFileWriter
 
 SHEET_TITLE = "synthetic"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+FIXED_TIME = b"1980-01-01T00:00:00Z"
+_STAMPS = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 MAX_ROWS = 1_048_575                 # Excel's 1,048,576 rows less the header row
 
 
@@ -41,7 +49,24 @@ class XlsxWriter(WholeFileWriter):
                     value = cell
                 cells.append(value)
             sheet.append(cells)
-        book.save(fh)
+        raw = io.BytesIO()
+        book.save(raw)
+        fh.write(reproducible_zip(raw.getvalue()))
+
+
+def reproducible_zip(data: bytes) -> bytes:
+    """The workbook with its clock readings pinned (ZIP entry times, docProps/core.xml's
+    created/modified, which openpyxl sets to now): same rows, same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = _STAMPS.sub(rb"\g<1>" + FIXED_TIME + rb"\g<2>", body)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH), body,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def _cells(values: pd.Series) -> list:
