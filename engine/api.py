@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.errors import SimioError
-from engine.formats import CONTENT_TYPES, EXTENSIONS, FORMATS, format_from_suffix
+from engine.formats import CONTENT_TYPES, EXTENSIONS, FORMATS, format_from_suffix, output_format
 from engine.generation_request import (
     REQUEST_FIELDS, SEED_MAX, GenerationRequest, as_body, check_seed, parse_request,
 )
@@ -35,6 +35,7 @@ _LAZY = {
     "Synthesizer": "engine.synthesizer", "Generation": "engine.synthesizer",
     "warm_up": "engine.synthesizer", "Schema": "engine.schema", "read_table": "engine.io",
     "read_output": "engine.io.writers", "sniff": "engine.io.detect",
+    "check_sheet": "engine.io.excel",
     "clean": "engine.cleaning", "build_report": "engine.quality.report",
     "support_warning": "engine.quality.conditioning", "on_stage_change": "engine.progress",
     "write_text": "engine.io.atomic", "write_bytes": "engine.io.atomic",
@@ -44,6 +45,7 @@ _LAZY = {
 }
 __all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "REQUEST_FIELDS", "SEED_MAX",
            "GenerationRequest", "SimioError", "as_body", "check_seed", "format_from_suffix",
+           "output_format",
            "parse_request", "progress_for_stream", "read_frame", "read_scenario_file",
            "validate_conditions", *_LAZY]
 

@@ -60,22 +60,32 @@ def main():
 @click.option("--max-parents", type=click.IntRange(0, 6), default=3, show_default=True)
 @click.option("--text-min-count", type=click.IntRange(1), default=5, show_default=True,
               help="Free text keeps only values seen at least this often (docs/cleaning.md).")
-def train(seed_file, model_path, auto_clean, max_parents, text_min_count):
+@click.option("--sheet", default=None, help=".xlsx: the sheet to read, by name or 0-based "
+              "index (default: the first sheet holding a table).")
+@click.option("--header-row", type=click.IntRange(1), default=None,
+              help=".xlsx: the header's row number as Excel shows it (default: found under "
+                   "title/notes rows).")
+def train(seed_file, model_path, auto_clean, max_parents, text_min_count, sheet, header_row):
     """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
-    from engine.api import Synthesizer, progress_for_stream
+    from engine.api import Synthesizer, progress_for_stream, read_table
 
     if not Path(seed_file).is_file():
         raise SimioError("simio_invalid_field", f"seed file {seed_file} does not exist")
     # Stages of the fit: a tqdm bar each on a terminal, one line each otherwise (stderr).
     with progress_for_stream(sys.stderr) as report:
+        seed = (read_table(seed_file, sheet=sheet, header_row=header_row)
+                if sheet is not None or header_row is not None else seed_file)
         synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents,
-                            text_min_count=text_min_count).fit(seed_file, progress=report)
+                            text_min_count=text_min_count).fit(seed, progress=report)
         report("save")
         synth.save(model_path)
     summary = synth.cleaning_summary_
     click.echo(f"trained {model_path}: {summary['clean_rows']} rows x "
                f"{summary['clean_columns']} columns "
                f"(from {summary['input_rows']} x {summary['input_columns']})")
+    if "sheet" in summary.get("source", {}):
+        click.echo(f"  read sheet {summary['source']['sheet']!r}, header on row "
+                   f"{summary['source']['header_row']}")
     for dropped in summary["dropped_columns"]:
         click.echo(f"  dropped {dropped['name']}: {dropped['reason']}")
     for parent, child in synth.model_.edges:
@@ -99,7 +109,8 @@ def schema(model_path):
               help="Rows to generate (default: row_count of a --scenario request body).")
 @click.option("--seed", type=int, default=None, help="Reproducibility seed.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format (default: from the output's extension, else parquet).")
+              help="Output format (default: from the output's extension, else parquet); "
+                   "an extension simio does not write is refused.")
 @click.option("--scenario", type=click.Path(dir_okay=False), default=None,
               help="JSON file: a `conditions` object or a whole generation request body.")
 @click.option("--max-upweight", type=float, default=None,
@@ -111,7 +122,7 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     from collections import Counter
 
     from engine.api import (
-        Synthesizer, format_from_suffix, parse_request, read_scenario_file, support_warning,
+        Synthesizer, output_format, parse_request, read_scenario_file, support_warning,
     )
 
     if OWN_PROCESS:
@@ -122,9 +133,12 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     # The one request rule (engine/generation_request.py): flags win over the file's fields.
     body = read_scenario_file(scenario) if scenario else {}
     request = parse_request(body, row_count=rows, output_format=fmt, seed=seed,
-                            default_format=format_from_suffix(output))
-    rows, fmt, seed, conditions = (request.row_count, request.output_format, request.seed,
-                                   request.conditions)
+                            default_format="parquet")
+    # Before any work: a .docx name, or a .csv name for --format sav, is refused. --format
+    # first, then the output's extension, then the request body's output_format.
+    fmt = output_format(output, fmt or (None if Path(output).suffix
+                                        else request.output_format))
+    rows, seed, conditions = request.row_count, request.seed, request.conditions
     synth = Synthesizer.load(model_path)
     if max_upweight is not None:
         synth.max_upweight = max_upweight

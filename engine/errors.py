@@ -218,6 +218,26 @@ _SPECS = [
 ]
 
 _SPECS += [
+    # --- research file formats (issue 14): Excel sheets in, SPSS/Excel out ------------
+    ErrorSpec("simio_sheet_not_found", 400, "Workbook has no such sheet",
+              "The sheet named (or numbered) for an .xlsx seed is not in the workbook.",
+              "Give one of the sheet names or 0-based indexes the detail lists as the "
+              "`sheet` form field."),
+    ErrorSpec("simio_no_table_found", 400, "No sheet holds a table",
+              "No sheet of the .xlsx seed has a header row followed by data rows (a cover "
+              "or notes sheet only, or the table starts below the rows searched).",
+              "Name the data sheet with the `sheet` form field, or put the header within "
+              "the first 50 rows; the detail lists the sheets."),
+    ErrorSpec("simio_unsupported_output_format", 400, "Output format not written",
+              "The output file's extension (or the format asked for) is not one simio "
+              "writes, so the rows would land under a misleading name.",
+              "Name the output .parquet, .csv, .arrow, .sav or .xlsx, or give the format "
+              "explicitly with a matching name.",
+              cli_fix="Name the output .parquet, .csv, .arrow, .sav or .xlsx (or pass "
+                      "--format with a name ending in that format's extension)."),
+]
+
+_SPECS += [
     # --- CLI codes (never an API response; the status only keeps the table uniform) ----
     ErrorSpec("simio_store_not_found", 404, "No store in the data directory",
               "`simio admin` was pointed at a data directory that holds no simio store "
@@ -237,6 +257,11 @@ _CLI_FIXES = {
     "simio_unknown_condition_level": "Run `simio schema MODEL` and use the returned `levels`; "
                                      "rare levels may have been removed by cleaning.",
     "simio_invalid_range": "Give both `min` and `max` as finite numbers with min <= max.",
+    "simio_sheet_not_found": "Give one of the sheet names or 0-based indexes the detail "
+                             "lists with --sheet.",
+    "simio_no_table_found": "Name the data sheet with --sheet (and the header row with "
+                            "--header-row N if it is below row 50); the detail lists the "
+                            "sheets.",
     "simio_empty_file": "Give a file with a header row and at least one data row.",
     "simio_no_data_rows": "Give a file with at least one data row under the header.",
     "simio_unsupported_file_format": "Export the table as CSV, Parquet, .xlsx or .sav and "

@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 
 from engine.errors import SimioError
-from engine.formats import FORMATS
+from engine.formats import FORMATS, MAX_ROWS
 
 REQUEST_FIELDS = ("row_count", "output_format", "seed", "wait_seconds", "idempotency_key",
                   "conditions")
@@ -64,6 +64,9 @@ def parse_request(body: dict, *, row_count=None, output_format=None, seed=None,
     fmt = output_format or body.get("output_format") or default_format
     if fmt not in FORMATS:
         raise SimioError("simio_invalid_field", f"output_format must be one of {list(FORMATS)}.")
+    if fmt in MAX_ROWS and rows > MAX_ROWS[fmt]:
+        raise SimioError("simio_invalid_field", f"row_count exceeds the {MAX_ROWS[fmt]:,} "
+                         f"data rows an {fmt} sheet holds; use another output_format.")
     seed = check_seed(seed if seed is not None else body.get("seed"))
     conditions = body.get("conditions")
     conditions_shape(conditions)

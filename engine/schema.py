@@ -33,6 +33,9 @@ class Column:
     value_labels: dict[str, str] | None = None  # SPSS code -> label, if any
     time_unit: str | None = None             # date/datetime: model unit ("D", "h", "m", "s", "ms", "us")
     timezone: str | None = None              # datetime: the seed's time zone (None = naive)
+    # source-format attributes a writer gives back (``{"spss": {measure, display_width,
+    # format, string, missing}}``, engine/io/spss.py); None for models saved before
+    formats: dict | None = None
 
     @property
     def kind(self) -> str:

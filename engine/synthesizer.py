@@ -18,7 +18,7 @@ from engine import rng
 from engine.cleaning import TEXT_MIN_COUNT, clean
 from engine.errors import SimioError
 from engine.io import RawTable, read_table
-from engine.io.writers import TableWriter
+from engine.io.writers import open_writer
 from engine.model import structure
 from engine.model.network import BayesianNetworkModel
 from engine.model.persistence import load_model, save_model
@@ -150,9 +150,16 @@ class Synthesizer:
               formula_guard: str = "all") -> Generation:
         """Generate into ``path`` atomically; ``on_chunk(frame)`` after each written chunk.
 
-        ``formula_guard`` (CSV only): see ``engine.io.writers.neutralise_formulas``."""
+        ``formula_guard`` (CSV only): see ``engine.io.writers.neutralise_formulas``.
+        ``fmt`` may be any of ``engine.io.writers.FORMATS``; the writer is chosen (and a
+        format's row limit checked) before any row is drawn."""
+        writer = open_writer(path, fmt, formula_guard=formula_guard,
+                             schema=self._fitted().schema_)
+        if writer.max_rows is not None and _row_count(n) > writer.max_rows:
+            raise SimioError("simio_invalid_field", f"row_count {n:,} exceeds the "
+                             f"{writer.max_rows:,} data rows a {fmt} file can hold.")
         generation = self.generate(n, seed=seed, conditions=conditions)
-        with TableWriter(path, fmt, formula_guard=formula_guard) as writer:
+        with writer:
             for frame in generation.frames:
                 writer.write(frame)
                 if on_chunk is not None:

@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from engine.errors import CATALOGUE
+from localapi.openapi_formats import add_research_formats
 
 SEED_PATH = Path(__file__).with_name("openapi_seed.json")
 LOCAL_TAG = "Local Server"
@@ -392,6 +393,7 @@ def _base_text() -> str:
             _merge_missing(operation, extra)
     _add_scenario_support(doc)
     _add_calendar_kinds(doc)
+    add_research_formats(doc)              # sav/xlsx output, the sheet field (issue 14)
     paths = doc.setdefault("paths", {})
     for path, operations in _local_operations().items():
         for method, operation in operations.items():

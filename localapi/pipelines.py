@@ -7,13 +7,16 @@ into place, and a record only points at a file once the file is complete.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
 
-from engine.api import EXTENSIONS, Synthesizer, on_stage_change, read_output, read_table
+from engine.api import (
+    EXTENSIONS, Synthesizer, on_stage_change, read_output, read_table, write_text,
+)
 from localapi.clock import now
 from localapi.db import transaction
 from localapi.store import quotas, records
@@ -39,6 +42,24 @@ def seed_path(app, dataset_id) -> Path:
     return found[0]
 
 
+# How to read the seed (the upload's ``sheet`` field), beside it: no schema change, and
+# it goes when the dataset's folder goes.
+READ_OPTIONS = "read_options.json"
+
+
+def save_read_options(folder: Path, *, sheet=None) -> None:
+    if sheet is not None:
+        write_text(folder / READ_OPTIONS, json.dumps({"sheet": sheet}))
+
+
+def read_seed(app, dataset):
+    """The dataset's seed as a RawTable, read as its upload asked (``sheet``)."""
+    options_file = dataset_dir(app, dataset["dataset_id"]) / READ_OPTIONS
+    options = json.loads(options_file.read_text()) if options_file.is_file() else {}
+    return read_table(seed_path(app, dataset["dataset_id"]), filename=dataset["seed_name"],
+                      sheet=options.get("sheet"))
+
+
 # --- training ------------------------------------------------------------------------
 
 def run_dataset_create(app, conn, job, set_stage) -> None:
@@ -49,7 +70,7 @@ def run_dataset_create(app, conn, job, set_stage) -> None:
     for stale in dataset_dir(app, dataset["dataset_id"]).glob(".*.tmp"):
         stale.unlink(missing_ok=True)            # a killed attempt's temporary model file
     set_stage("reading")
-    raw = read_table(seed_path(app, dataset["dataset_id"]), filename=dataset["seed_name"])
+    raw = read_seed(app, dataset)
     # The job's stage follows the fit's stages (engine.progress.FIT_STAGES), one write each.
     synth = Synthesizer(auto_clean=bool(dataset["auto_clean"])).fit(
         raw, progress=on_stage_change(lambda stage: set_stage(f"training:{stage}")))
@@ -147,7 +168,7 @@ def generation_report(app, gen, dataset) -> str:
 
     from engine.api import build_report, clean
 
-    raw = read_table(seed_path(app, dataset["dataset_id"]), filename=dataset["seed_name"])
+    raw = read_seed(app, dataset)
     real = clean(raw, auto_clean=bool(dataset["auto_clean"])).frame
     synthetic = read_output(gen["artifact_path"], gen["output_format"])
     request = json.loads(gen["request_json"])

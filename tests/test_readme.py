@@ -44,7 +44,7 @@ def test_readme_command_line_section_runs_in_order(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     commands = section_commands("Command line")
     assert [shlex.split(c)[1] for c in commands] == [
-        "quickstart", "train", "schema", "generate", "generate", "report"]
+        "quickstart", "train", "schema", "generate", "generate", "train", "generate", "report"]
     for command in commands:
         args = shlex.split(command)
         assert args[0] == "simio"
@@ -56,5 +56,11 @@ def test_readme_command_line_section_runs_in_order(tmp_path):
     assert len(scenario) <= QUICKSTART_SCENARIO["row_count"]
     assert scenario["age"].between(25, 44).all()
     assert len(pd.read_parquet(tmp_path / "synthetic.parquet")) == 100_000
+    import pyreadstat
+
+    spss, meta = pyreadstat.read_sav(str(tmp_path / "scenario.sav"))      # SPSS in and out
+    assert len(spss) == len(scenario) and spss["age"].between(25, 44).all()
+    assert meta.variable_value_labels["segment"] == {1.0: "Value", 2.0: "Mainstream",
+                                                     3.0: "Premium"}
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert report.index('id="scenario-summary"') < report.index('id="scores"')

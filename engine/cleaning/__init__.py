@@ -18,12 +18,14 @@ from .free_text import TEXT_MIN_COUNT, protect_free_text
 from .identifier_columns import drop_identifiers
 from .missing import drop_empty, missing_rates
 from .rare_levels import remove_rare_levels
+from .reading import carry_reading
 from .redundancy import drop_redundant
 from .relations import detect_relations
 from .result import CleanResult, Table, build_result
 
 STEPS = (
     normalise_names,     # cleaned names first: every later decision names the cleaned column
+    carry_reading,       # the reader's decisions (sheet, skipped rows) and format attributes
     drop_empty,          # blank text -> missing; empty rows; all-missing columns (other)
     keep_datetimes,      # before typing, so date strings are not read as factors
     infer_types,         # public type, levels, min/max; unsupported objects (other)
@@ -53,6 +55,8 @@ def clean(raw: RawTable, *, auto_clean: bool = True,
         table, taken = step(table, auto_clean=auto_clean)
         decisions.extend(taken)
     result = build_result(table, len(raw.frame), decisions)
+    if raw.source:                   # where in the file the table was (an .xlsx sheet)
+        result.summary["source"] = dict(raw.source)
     if not result.schema.columns:
         dropped = result.summary["dropped_columns"]
         listing = ", ".join(f"{d['name']!r} ({d['reason']})" for d in dropped) or "none"

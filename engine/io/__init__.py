@@ -1,4 +1,5 @@
-"""Readers (CSV/TSV, Parquet, Excel .xlsx, SPSS .sav) and atomic writers (Parquet, CSV, Arrow).
+"""Readers (CSV/TSV, Parquet, Excel .xlsx, SPSS .sav) and atomic writers (Parquet, CSV, Arrow,
+SPSS .sav, Excel .xlsx).
 
 ``read_table(source)`` detects the format from the content and returns a ``RawTable``;
 every failure is a ``SimioError`` with a stable code. ``write_table`` writes atomically.
@@ -25,6 +26,12 @@ class RawTable:
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> code->label
     level_order: dict[str, list[str]] = field(default_factory=dict)  # column -> levels in order
     ordered: set[str] = field(default_factory=set)            # columns the source marks ordinal
+    # column -> what a writer of the same format needs to give it back as it came (SPSS:
+    # measure, display width, declared missing values, codes; see engine/io/spss.py)
+    formats: dict[str, dict] = field(default_factory=dict)
+    source: dict = field(default_factory=dict)                # e.g. {"sheet", "header_row"}
+    # what reading decided (sheet, skipped rows...), engine.cleaning's decision shape
+    read_decisions: list[dict] = field(default_factory=list)
 
 
 from engine.io.readers import read_table  # noqa: E402 - readers import RawTable from here

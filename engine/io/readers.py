@@ -22,16 +22,24 @@ _KINDS = {"csv": "delimited text", "parquet": "Parquet", "xlsx": "an Excel workb
           "sav": "an SPSS .sav file"}
 
 
-def read_table(source, *, filename: str | None = None) -> RawTable:
+def read_table(source, *, filename: str | None = None, sheet=None,
+               header_row: int | None = None) -> RawTable:
     """Read a seed file (a path, or the bytes of an upload) into a ``RawTable``.
 
     ``filename`` names the file in error details and serves as a format hint when the
-    content alone cannot decide. Every failure is a ``SimioError``: simio_empty_file,
-    simio_no_data_rows, simio_unsupported_file_format or simio_unreadable_file.
+    content alone cannot decide. ``sheet`` (name or 0-based index) and ``header_row``
+    (1-based) choose where an .xlsx table is (engine/io/excel.py); other formats refuse
+    them. Every failure is a ``SimioError``: simio_empty_file, simio_no_data_rows,
+    simio_unsupported_file_format, simio_unreadable_file, simio_sheet_not_found or
+    simio_no_table_found.
     """
     sniffed = sniff(source, filename)
+    layout = {k: v for k, v in (("sheet", sheet), ("header_row", header_row)) if v is not None}
+    if layout and sniffed.fmt != "xlsx":
+        raise SimioError("simio_invalid_field", f"{' and '.join(layout)} only apply to an "
+                         f"Excel .xlsx seed; {sniffed.name} is {_KINDS[sniffed.fmt]}.")
     try:
-        table = _READERS[sniffed.fmt](source, sniffed)
+        table = _READERS[sniffed.fmt](source, sniffed, **layout)
     except (SimioError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - no library exception may escape as itself

@@ -1,4 +1,4 @@
-"""Atomic writers: Parquet, CSV and Arrow IPC (file format).
+"""Atomic writers: Parquet, CSV and Arrow IPC (file format); .sav and .xlsx registered.
 
 Rows go to a temp file beside the target; only a clean finish flushes, fsyncs and
 ``os.replace``s it into place, so a reader (or a restarted server) never sees half a file,
@@ -22,7 +22,9 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from engine.errors import SimioError
-from engine.formats import CONTENT_TYPES, EXTENSIONS, FORMATS  # noqa: F401 - re-exported
+from engine.formats import (  # noqa: F401 - re-exported
+    CONTENT_TYPES, EXTENSIONS, FORMATS, STREAMED, SUFFIX_FORMATS, output_format,
+)
 from engine.io.atomic import atomic_write
 
 # CSV formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts
@@ -32,11 +34,28 @@ FORMULA_GUARDS = ("all", "non_numeric", "off")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-def write_table(frame: pd.DataFrame, path, fmt: str, *, formula_guard: str = "all") -> Path:
+def write_table(frame: pd.DataFrame, path, fmt: str, *, formula_guard: str = "all",
+                schema=None) -> Path:
     """Write ``frame`` to ``path`` as ``fmt`` atomically; returns the path written."""
-    with TableWriter(path, fmt, formula_guard=formula_guard) as writer:
+    with open_writer(path, fmt, formula_guard=formula_guard, schema=schema) as writer:
         writer.write(frame)
     return writer.path
+
+
+def open_writer(path, fmt: str, *, formula_guard: str = "all", schema=None):
+    """The writer for ``fmt``: a ``TableWriter`` for the streamed formats, else the
+    format's own module. ``schema`` (labels, levels, SPSS attributes) serves .sav."""
+    if fmt == "sav":
+        from engine.io.sav_writer import SavWriter
+
+        return SavWriter(path, schema=schema)
+    if fmt == "xlsx":
+        from engine.io.xlsx_writer import XlsxWriter
+
+        return XlsxWriter(path, schema=schema)
+    return TableWriter(path, fmt, formula_guard=formula_guard)
+
+
 
 
 def neutralise_formulas(chunk: pd.DataFrame, guard: str = "all") -> pd.DataFrame:
@@ -72,10 +91,12 @@ class TableWriter:
     ...         w.write(chunk)
     """
 
+    max_rows = None                      # the streamed formats have no row limit
+
     def __init__(self, path, fmt: str, *, formula_guard: str = "all"):
-        if fmt not in FORMATS:
+        if fmt not in STREAMED:
             raise SimioError("simio_invalid_field",
-                             f"format must be one of {', '.join(FORMATS)}; got {fmt!r}.")
+                             f"format must be one of {', '.join(STREAMED)}; got {fmt!r}.")
         if formula_guard not in FORMULA_GUARDS:
             raise SimioError("simio_invalid_field", f"formula_guard must be one of "
                              f"{', '.join(FORMULA_GUARDS)}; got {formula_guard!r}.")
@@ -183,7 +204,7 @@ class TableWriter:
 
 
 def read_output(path, fmt: str) -> pd.DataFrame:
-    """Read back a file this module wrote (Parquet, CSV or Arrow IPC)."""
+    """Read back a file these writers wrote (.sav with its value labels applied)."""
     if fmt == "parquet":
         return pd.read_parquet(path)
     if fmt == "arrow":
@@ -193,4 +214,10 @@ def read_output(path, fmt: str) -> pd.DataFrame:
             return reader.read_all().to_pandas()
     if fmt == "csv":
         return pd.read_csv(path)
+    if fmt == "sav":
+        import pyreadstat
+
+        return pyreadstat.read_sav(str(path), apply_value_formats=True)[0]
+    if fmt == "xlsx":
+        return pd.read_excel(path, engine="openpyxl")
     raise SimioError("simio_invalid_field", f"unknown format {fmt!r}; use one of {list(FORMATS)}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, request
 
-from engine.api import Schema, move_into_place, sniff
+from engine.api import Schema, check_sheet, move_into_place, sniff
 from engine.errors import SimioError
 from localapi import cursors, pipelines, retention
 from localapi.auth import require_auth
@@ -74,13 +74,16 @@ def create_dataset():
                      maximum=current_app.config["SIMIO"].max_wait_seconds, default=0,
                      form=True)
     key = idempotency_key(form.get("idempotency_key"))
+    sheet = string_field(dict(form), "sheet", max_len=255, required=False)
     staged, digest = _stage_upload(upload)
     try:
         fingerprint = {"display_name": display_name, "auto_clean": auto_clean,
                        "seed_sha256": digest}
+        if sheet is not None:            # absent, the fingerprint is as it always was
+            fingerprint["sheet"] = sheet
         return idempotent(key, "POST /v1/datasets", fingerprint,
                           lambda: _train(staged, filename, digest, display_name,
-                                         auto_clean, wait))
+                                         auto_clean, wait, sheet))
     finally:
         staged.unlink(missing_ok=True)
 
@@ -125,11 +128,14 @@ def _stage_upload(upload) -> tuple[Path, str]:
     return Path(name), digest.hexdigest()
 
 
-def _train(staged: Path, filename, digest, display_name, auto_clean, wait):
-    # Only the cheap checks happen here: the format is sniffed from a bounded prefix.
+def _train(staged: Path, filename, digest, display_name, auto_clean, wait, sheet=None):
+    # Only the cheap checks happen here: the format is sniffed from a bounded prefix (and
+    # a sheet checked against the workbook's list of sheets, a small part of the ZIP).
     # Reading and cleaning the seed (unbounded work for a hostile file) is the job's, under
     # the reader's limits, so no request thread is ever held by a parser.
-    sniff(staged, filename)
+    sniffed = sniff(staged, filename)
+    if sheet is not None:
+        check_sheet(staged, sniffed, sheet)
     db, cfg, t = get_db(), current_app.config["SIMIO"], now()
     dataset_id, job_id = new_id("ds"), new_id("job")
     folder = pipelines.dataset_dir(current_app, dataset_id)
@@ -138,6 +144,7 @@ def _train(staged: Path, filename, digest, display_name, auto_clean, wait):
     folder.mkdir(parents=True)
     try:
         move_into_place(staged, folder / f"seed{suffix}")     # same file system: data dir
+        pipelines.save_read_options(folder, sheet=sheet)
         with transaction(db):
             records.insert_dataset(db, dataset_id=dataset_id, tenant_id=g.tenant_id,
                                    display_name=display_name, auto_clean=auto_clean,

@@ -268,7 +268,7 @@ BAD_REQUESTS = [
     ({"row_count": True}, "simio_invalid_field"),
     ({"row_count": "lots"}, "simio_invalid_field"),
     ({"output_format": None}, "simio_invalid_field"),
-    ({"output_format": "xlsx"}, "simio_invalid_field"),
+    ({"output_format": "docx"}, "simio_invalid_field"),
     ({"output_format": "PARQUET"}, "simio_invalid_field"),
     ({"seed": "seven"}, "simio_invalid_field"),
     ({"seed": 1.5}, "simio_invalid_field"),

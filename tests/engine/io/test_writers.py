@@ -10,6 +10,7 @@ import pytest
 
 from engine.errors import SimioError
 from engine.io import CONTENT_TYPES, EXTENSIONS, FORMATS, TableWriter, read_table, write_table
+from engine.io.writers import STREAMED
 
 
 def sample_frame(n=6, offset=0):
@@ -63,7 +64,7 @@ def test_csv_round_trip(tmp_path):
     assert read_table(path).frame["zeta"].tolist() == frame["zeta"].tolist()
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", STREAMED)
 def test_streamed_chunks_append(tmp_path, fmt):
     chunks = [sample_frame(5, 0), sample_frame(4, 5), sample_frame(3, 9)]
     path = tmp_path / f"stream{EXTENSIONS[fmt]}"
@@ -95,7 +96,8 @@ def test_stream_recodes_categoricals_to_the_first_chunks_levels(tmp_path):
 
 
 def test_content_types_and_extensions_cover_every_format():
-    assert set(CONTENT_TYPES) == set(EXTENSIONS) == set(FORMATS) == {"parquet", "csv", "arrow"}
+    assert set(CONTENT_TYPES) == set(EXTENSIONS) == set(FORMATS) == {"parquet", "csv", "arrow",
+                                                                 "sav", "xlsx"}
     assert CONTENT_TYPES["arrow"] == "application/vnd.apache.arrow.file"
 
 
@@ -118,7 +120,7 @@ def test_failed_replace_leaves_nothing(tmp_path, monkeypatch, fmt):
     assert only_file(tmp_path) == []
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", STREAMED)
 def test_incompatible_chunk_leaves_nothing(tmp_path, fmt):
     path = tmp_path / f"out{EXTENSIONS[fmt]}"
     bad = sample_frame(3, 6).assign(zeta=["not", "a", "number"])
