@@ -35,7 +35,7 @@ _LAZY = {
     "Synthesizer": "engine.synthesizer", "Generation": "engine.synthesizer",
     "warm_up": "engine.synthesizer", "Schema": "engine.schema", "read_table": "engine.io",
     "read_output": "engine.io.writers", "sniff": "engine.io.detect",
-    "check_sheet": "engine.io.excel",
+    "check_upload_sheet": "engine.io.excel",
     "clean": "engine.cleaning", "build_report": "engine.quality.report",
     "support_warning": "engine.quality.conditioning", "on_stage_change": "engine.progress",
     "write_text": "engine.io.atomic", "write_bytes": "engine.io.atomic",

@@ -14,7 +14,7 @@ The seed's values stay first in each enum, so the seed is still a subset of ours
 
 from __future__ import annotations
 
-from engine.io.writers import FORMATS
+from engine.api import FORMATS
 
 SHEET_FIELD = {
     "type": "string",

@@ -226,7 +226,7 @@ def _column(ref: str | None, default: int) -> int:
     return index
 
 
-def check_sheet(path, sniffed, sheet) -> None:
+def check_upload_sheet(path, sniffed, sheet) -> None:
     """400 before any work for a sheet the upload cannot have (not .xlsx, or not in the
     workbook's list of sheets)."""
     if sniffed.fmt != "xlsx":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, request
 
-from engine.api import Schema, check_sheet, move_into_place, sniff
+from engine.api import Schema, check_upload_sheet, move_into_place, sniff
 from engine.errors import SimioError
 from localapi import cursors, pipelines, retention
 from localapi.auth import require_auth
@@ -135,7 +135,7 @@ def _train(staged: Path, filename, digest, display_name, auto_clean, wait, sheet
     # the reader's limits, so no request thread is ever held by a parser.
     sniffed = sniff(staged, filename)
     if sheet is not None:
-        check_sheet(staged, sniffed, sheet)
+        check_upload_sheet(staged, sniffed, sheet)
     db, cfg, t = get_db(), current_app.config["SIMIO"], now()
     dataset_id, job_id = new_id("ds"), new_id("job")
     folder = pipelines.dataset_dir(current_app, dataset_id)

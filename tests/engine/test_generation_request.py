@@ -54,7 +54,7 @@ def test_arguments_override_the_body_and_the_default_format_applies_last():
         (7, 9, "arrow", CONDITIONS)
     assert parse_request({**body, "output_format": "csv"}, default_format="arrow"
                          ).output_format == "csv"
-    assert set(FORMATS) == {"parquet", "csv", "arrow"}
+    assert set(FORMATS) == {"parquet", "csv", "arrow", "sav", "xlsx"}
 
 
 @pytest.mark.parametrize("seed", [0, 1, SEED_MAX, None])
@@ -101,3 +101,13 @@ def test_the_cli_bounds_the_seed_like_the_server(files):
                                        "-o", str(folder / "neg.csv")])
     assert result.exit_code == 2
     assert result.output.startswith("error: simio_invalid_field: seed must be an integer")
+
+
+def test_a_format_with_a_row_limit_is_refused_above_it_before_any_work():
+    from engine.formats import MAX_ROWS
+
+    assert parse_request({"row_count": MAX_ROWS["xlsx"], "output_format": "xlsx"}).row_count \
+        == MAX_ROWS["xlsx"]
+    with pytest.raises(SimioError) as info:
+        parse_request({"row_count": MAX_ROWS["xlsx"] + 1, "output_format": "xlsx"})
+    assert info.value.code == "simio_invalid_field" and "xlsx" in info.value.detail
