@@ -70,14 +70,14 @@ def train(seed_file, model_path, auto_clean, max_parents, dask_address):
     """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
     from engine.synthesizer import Synthesizer
 
-    if not dask_address and not Path(seed_file).is_file():
+    if dask_address is None and not Path(seed_file).is_file():
         raise SimioError("simio_invalid_field", f"seed file {seed_file} does not exist")
     from engine import progress
 
     synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents)
     # Stages of the fit: a tqdm bar each on a terminal, one line each otherwise (stderr).
     with progress.for_stream(sys.stderr) as report:
-        if dask_address:
+        if dask_address is not None:
             from engine.distributed.commands import fit_on_cluster
 
             fit_on_cluster(synth, seed_file, dask_address, progress=report)
@@ -144,13 +144,13 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet,
         raise SimioError("simio_invalid_field", "give --rows N (or row_count in the scenario)")
     seed = seed if seed is not None else body.get("seed")
     fmt = fmt or body.get("output_format") or _format_from_suffix(output)
-    if not dask_address and Path(output).is_dir():
+    if dask_address is None and Path(output).is_dir():
         raise SimioError("simio_invalid_field", f"output {output} is a directory; give a file "
                          "name (or --dask ADDRESS for a dataset folder)")
     synth = Synthesizer.load(model_path)
     if max_upweight is not None:
         synth.max_upweight = max_upweight
-    if dask_address:
+    if dask_address is not None:
         from engine.distributed.commands import generate_on_cluster
 
         generation, counts = generate_on_cluster(
