@@ -8,7 +8,6 @@ Dask traceback.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 
 from engine.errors import SimioError
@@ -20,7 +19,6 @@ LOCAL_WORKERS = 2
 # Seconds to wait for a scheduler before giving up with a clear error.
 CONNECT_TIMEOUT = 20
 SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
-ENV_ADDRESS = "SIMIO_DASK_ADDRESS"
 
 
 def require_dask() -> None:
@@ -62,8 +60,3 @@ def connect(address: str, *, workers: int = LOCAL_WORKERS):
                          f"{CONNECT_TIMEOUT} s ({exc})") from None
     with client:
         yield client
-
-
-def address_from_env() -> str | None:
-    """The operator's ``SIMIO_DASK_ADDRESS`` (empty or unset: run in this process)."""
-    return os.environ.get(ENV_ADDRESS, "").strip() or None

@@ -4,9 +4,9 @@ Pass 1 (the client): the partitions are read on the workers (each file with the 
 own readers, so types come out as a one-process read gives them) and brought to the
 client, which cleans the rows and fixes every encoding (levels, bin edges) exactly as the
 one-process fit does. Pass 2 (the workers): the encoded codes are cut into one block per
-partition and scattered; every count the fit asks for (screening pairs, family counts for
-each score and table) is counted on the workers, block by block, and added on the client
-(``statistics.MergedCounts``). Counts are integers, so the model is byte-identical to a
+worker, each held by a Dask actor there; every count the fit asks for (screening pairs,
+family counts for each score and table) is counted on the workers, block by block, and
+added on the client (``statistics.MergedCounts``). Counts are integers, so the model is byte-identical to a
 one-process fit of the same rows; the within-bin detail (float sums) is gathered on the
 client over the whole table, as in one process, so it is identical too.
 
@@ -29,25 +29,44 @@ from engine.progress import no_progress
 
 class WorkerCounts(statistics.MergedCounts):
     """Counts over row blocks held by Dask workers: each query runs on every block where it
-    lives, the answers are added here (the same answers as one ``TableCounts``)."""
+    lives, the answers are added here (the same answers as one ``TableCounts``).
+
+    A block lives in a Dask actor (``BlockCounts``) on its worker: a query is one direct
+    call per block, not a scheduled task (a fit asks a few hundred small queries in
+    sequence; a task's scheduling round trip per block would cost more than counting).
+    One block per worker, since more blocks than workers only add calls.
+    """
 
     def __init__(self, client, codes: np.ndarray, n_states, *, n_parts: int):
-        bounds = np.linspace(0, codes.shape[1], max(1, n_parts) + 1).astype(np.int64)
-        blocks = [statistics.TableCounts(codes[:, a:b], n_states)
-                  for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-        self.client = client
-        self.parts = client.scatter(blocks)            # spread over the workers
+        workers = sorted(client.scheduler_info()["workers"])
+        n_parts = max(1, min(n_parts, len(workers)))
+        bounds = np.linspace(0, codes.shape[1], n_parts + 1).astype(np.int64)
+        futures = [client.submit(BlockCounts, np.ascontiguousarray(codes[:, a:b]), n_states,
+                                 actor=True, workers=[worker], pure=False)
+                   for worker, a, b in zip(workers, bounds[:-1], bounds[1:]) if b > a]
+        self.parts = [future.result() for future in futures]
         self.n_states = np.asarray(n_states, dtype=np.int64)
         self.n_rows = int(codes.shape[1])
 
     def _each(self, method: str, *args) -> list:
-        futures = [self.client.submit(_ask, part, method, args, pure=False)
-                   for part in self.parts]
-        return self.client.gather(futures)
+        calls = [getattr(part, method)(*args) for part in self.parts]   # run concurrently
+        return [call.result() for call in calls]
 
 
-def _ask(part: statistics.TableCounts, method: str, args: tuple):
-    return getattr(part, method)(*args)
+class BlockCounts:
+    """One block's ``TableCounts``, as a Dask actor on the worker that holds it."""
+
+    def __init__(self, codes: np.ndarray, n_states):
+        self.counts = statistics.TableCounts(codes, n_states)
+
+    def family(self, *args):
+        return self.counts.family(*args)
+
+    def family_cells(self, *args):
+        return self.counts.family_cells(*args)
+
+    def pairs(self, *args):
+        return self.counts.pairs(*args)
 
 
 def fit_raw(synth, raw: RawTable, client, *, n_parts: int, progress=no_progress):

@@ -10,7 +10,6 @@ import signal
 import threading
 import time
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
