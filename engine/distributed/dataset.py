@@ -245,4 +245,4 @@ def _publish(staging: Path, path: Path) -> None:
 def _default_client():
     from engine.distributed.fit import current_client
 
-    return current_client()
+    return current_client("writing a dataset")

@@ -109,12 +109,12 @@ def combine(tables: list[RawTable]) -> RawTable:
     return merged
 
 
-def current_client():
+def current_client(purpose: str = "fitting a Dask DataFrame"):
     from distributed import get_client
 
     try:
         return get_client()
     except ValueError:
         raise SimioError("simio_cluster_unavailable",
-                         "fitting a Dask DataFrame needs a Dask client: create one first "
-                         "(distributed.Client(address))") from None
+                         f"{purpose} needs a Dask client: create one first "
+                         "(distributed.Client(address)) or pass client=") from None
