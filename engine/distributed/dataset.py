@@ -15,11 +15,11 @@ is an earlier dataset (it has a manifest) or empty.
 
 The model travels as its saved file (``Synthesizer.save``, no pickle) in the staging
 folder, so workers must see the output folder (one machine, or a shared file system).
-A worker generates one block at a time and appends it to its file: its memory follows
-the block, not the row count. A conditioned scenario is solved and its integer counts
-allocated once on the client (shares exact over the whole dataset); the states it draws
-there are sent to the workers a file's rows at a time, and the workers decode the values
-(ranges hold in every row).
+A worker generates one chunk of blocks at a time (the chunk one process uses) and
+appends it to its file: its memory follows the chunk, not the row count. A conditioned
+scenario is solved and its integer counts allocated once on the client (shares exact over
+the whole dataset); the states it draws there are sent to the workers a file's rows at a
+time, and the workers decode the values (ranges hold in every row).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from engine.errors import SimioError
 from engine.io.atomic import fsync_dir, write_text
 from engine.io.writers import TableWriter
 from engine.model.statistics import code_dtype
+from engine.sampling import forward
 
 MANIFEST = "_manifest.json"
 SUCCESS = "_SUCCESS"
@@ -46,6 +47,9 @@ MODEL_FILE = "_model.simio"
 # 16 blocks = 1,048,576 rows per file: files big enough for Parquet readers, small enough
 # that a lost worker costs little to redo.
 BLOCKS_PER_FILE = 16
+# Blocks a worker makes at once: one process's chunk (forward.DEFAULT_CHUNK_ROWS), whose
+# per-call overhead is amortised over 262,144 rows; a worker's memory follows it, not N.
+CHUNK_BLOCKS = forward.DEFAULT_CHUNK_ROWS // rng.BLOCK_ROWS
 FORMAT = "simio-dataset"
 FORMAT_VERSION = 1
 
@@ -154,13 +158,14 @@ _LOADED: dict = {}
 
 
 def _write_part(model_file, part_path, seed, first_block, rows, codes, bin_bounds) -> int:
-    """Write one file, one block at a time; returns the blocks written."""
+    """Write one file, one chunk of ``CHUNK_BLOCKS`` blocks at a time (the chunk one
+    process uses: the same memory per worker); returns the blocks written."""
     model = _load(model_file).model_
     blocks = math.ceil(rows / rng.BLOCK_ROWS)
     with TableWriter(part_path, "parquet") as writer:
-        for b in range(blocks):
+        for b in range(0, blocks, CHUNK_BLOCKS):
             lo = b * rng.BLOCK_ROWS
-            take = min(rng.BLOCK_ROWS, rows - lo)
+            take = min(CHUNK_BLOCKS * rng.BLOCK_ROWS, rows - lo)
             if codes is None:
                 frame = unconditioned_rows(model, seed, first_block + b, take)
             else:

@@ -41,7 +41,9 @@ class WorkerCounts(statistics.MergedCounts):
         workers = sorted(client.scheduler_info()["workers"])
         n_parts = max(1, min(n_parts, len(workers)))
         bounds = np.linspace(0, codes.shape[1], n_parts + 1).astype(np.int64)
-        futures = [client.submit(BlockCounts, np.ascontiguousarray(codes[:, a:b]), n_states,
+        # scattered first: a block is data for its worker, not part of the task graph
+        futures = [client.submit(BlockCounts, client.scatter(np.ascontiguousarray(
+                                     codes[:, a:b]), workers=[worker]), n_states,
                                  actor=True, workers=[worker], pure=False)
                    for worker, a, b in zip(workers, bounds[:-1], bounds[1:]) if b > a]
         self.parts = [future.result() for future in futures]

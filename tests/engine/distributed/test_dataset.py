@@ -52,6 +52,13 @@ def test_a_dataset_is_the_one_process_output_in_order(client, synth, tmp_path):
     assert manifest["rows"] == rows and manifest["seed"] == 11
 
 
+def test_a_file_of_several_chunks_is_the_one_process_output(client, synth, tmp_path):
+    rows = 5 * BLOCK + 77                       # one file: a chunk of 4 blocks, then the rest
+    write_dataset(synth, tmp_path / "ds", rows, seed=12, client=client, blocks_per_file=6)
+    assert len(json.loads((tmp_path / "ds" / MANIFEST).read_text())["files"]) == 1
+    pd.testing.assert_frame_equal(read_dataset(tmp_path / "ds"), synth.sample(rows, seed=12))
+
+
 def test_a_conditioned_dataset_has_exact_shares_and_ranges_in_every_row(client, synth,
                                                                         tmp_path):
     rows = BLOCK + 5000
