@@ -42,6 +42,9 @@ _LAZY = {
     "move_into_place": "engine.io.atomic",
     "resolve_seed": "engine.rng", "QUICKSTART_SCENARIO": "engine.datasets",
     "quickstart_frame": "engine.datasets", "init_target_for_cli": "engine._numba",
+    # Dask (the `dask` extra): loaded only by `--dask`
+    "fit_on_cluster": "engine.distributed.commands",
+    "generate_on_cluster": "engine.distributed.commands",
 }
 __all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "REQUEST_FIELDS", "SEED_MAX",
            "GenerationRequest", "SimioError", "as_body", "check_seed", "format_from_suffix",

@@ -51,8 +51,12 @@ def main():
     """simio: offline synthetic data with scenario conditioning."""
 
 
+DASK_HELP = ("Run on a Dask cluster: 'local' (started for the run) or a scheduler address "
+             "such as tcp://host:8786 (docs/distributed.md).")
+
+
 @main.command()
-@click.argument("seed_file", type=click.Path(dir_okay=False))
+@click.argument("seed_file", type=click.Path())
 @click.option("-o", "--output", "model_path", required=True, type=click.Path(dir_okay=False),
               help="Where to write the trained model (.simio).")
 @click.option("--auto-clean/--no-auto-clean", default=True, show_default=True,
@@ -65,18 +69,27 @@ def main():
 @click.option("--header-row", type=click.IntRange(1), default=None,
               help=".xlsx: the header's row number as Excel shows it (default: found under "
                    "title/notes rows).")
-def train(seed_file, model_path, auto_clean, max_parents, text_min_count, sheet, header_row):
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help=DASK_HELP + " SEED_FILE may then be a folder of partitions or a glob.")
+def train(seed_file, model_path, auto_clean, max_parents, text_min_count, sheet, header_row,
+          dask_address):
     """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
     from engine.api import Synthesizer, progress_for_stream, read_table
 
-    if not Path(seed_file).is_file():
+    if dask_address is None and not Path(seed_file).is_file():
         raise SimioError("simio_invalid_field", f"seed file {seed_file} does not exist")
+    synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents,
+                        text_min_count=text_min_count)
     # Stages of the fit: a tqdm bar each on a terminal, one line each otherwise (stderr).
     with progress_for_stream(sys.stderr) as report:
-        seed = (read_table(seed_file, sheet=sheet, header_row=header_row)
-                if sheet is not None or header_row is not None else seed_file)
-        synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents,
-                            text_min_count=text_min_count).fit(seed, progress=report)
+        if dask_address is not None:
+            from engine.api import fit_on_cluster
+
+            fit_on_cluster(synth, seed_file, dask_address, progress=report)
+        else:
+            seed = (read_table(seed_file, sheet=sheet, header_row=header_row)
+                    if sheet is not None or header_row is not None else seed_file)
+            synth.fit(seed, progress=report)
         report("save")
         synth.save(model_path)
     summary = synth.cleaning_summary_
@@ -115,9 +128,13 @@ def schema(model_path):
               help="JSON file: a `conditions` object or a whole generation request body.")
 @click.option("--max-upweight", type=float, default=None,
               help="Feasibility cap of scenario conditioning (docs/conditioning.md).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="Output file; with --dask, the dataset folder.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet):
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help=DASK_HELP + " OUTPUT is then a partitioned Parquet dataset folder.")
+def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet,
+             dask_address):
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
     from collections import Counter
 
@@ -139,9 +156,20 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
     fmt = output_format(output, fmt or (None if Path(output).suffix
                                         else request.output_format))
     rows, seed, conditions = request.row_count, request.seed, request.conditions
+    if dask_address is None and Path(output).is_dir():
+        raise SimioError("simio_invalid_field", f"output {output} is a directory; give a file "
+                         "name (or --dask ADDRESS for a dataset folder)")
     synth = Synthesizer.load(model_path)
     if max_upweight is not None:
         synth.max_upweight = max_upweight
+    if dask_address is not None:
+        from engine.api import generate_on_cluster
+
+        generation, counts = generate_on_cluster(
+            synth, output, rows, seed=seed, conditions=conditions, fmt=fmt,
+            address=dask_address, quiet=quiet)
+        _report_generation(generation, counts, f"wrote {output} (partitioned parquet dataset)")
+        return
     counts = {name: Counter() for name in (conditions or {}).get("categorical", {}) or {}}
     bar = _progress(rows, quiet)
 
@@ -155,6 +183,12 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
                                  on_chunk=on_chunk)
     finally:
         bar.close()
+    _report_generation(generation, counts, f"wrote {output} ({fmt})")
+
+
+def _report_generation(generation, counts, wrote: str) -> None:
+    from engine.quality.conditioning import support_warning
+
     click.echo(f"rows requested: {generation.rows_requested}")
     click.echo(f"rows generated: {generation.rows_generated}")
     click.echo(f"status: {generation.status}")
@@ -171,7 +205,7 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet)
         warning = support_warning(support)
         if warning:
             click.echo(f"warning: {warning}", err=True)
-    click.echo(f"wrote {output} ({fmt})")
+    click.echo(wrote)
 
 
 @main.command()

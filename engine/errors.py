@@ -245,6 +245,13 @@ _SPECS += [
               "server runs with one.",
               "Give the server's data directory (--data-dir or SIMIO_DATA_DIR, as for "
               "`simio serve`), or add --create to start a new store there."),
+    ErrorSpec("simio_cluster_unavailable", 503, "Dask cluster unavailable",
+              "Work was sent to a Dask cluster (--dask ADDRESS or SIMIO_DASK_ADDRESS) but the "
+              "dask extra is not installed, the scheduler did not answer, or the cluster "
+              "lost the work.",
+              "Install the extra (pip install 'simio-local[dask]'), check that the scheduler "
+              "at the address is running (`dask scheduler`) with workers attached, or use "
+              "`local` for a cluster on this machine; then run again.", retryable=True),
 ]
 
 # Fixes for the `simio` command, for codes whose API fix speaks of requests, uploads or

@@ -84,12 +84,18 @@ class Synthesizer:
 
     # -- fitting --------------------------------------------------------------------
     def fit(self, data, *, filename: str | None = None,
-            progress: ProgressCallback = no_progress) -> "Synthesizer":
-        """Fit on a DataFrame, a RawTable, a file path or the bytes of a seed file.
+            progress: ProgressCallback = no_progress, counts=None) -> "Synthesizer":
+        """Fit on a DataFrame, a RawTable, a file path, the bytes of a seed file or a Dask
+        DataFrame (counted on its cluster: ``engine.distributed``, docs/distributed.md).
 
         ``progress``: an ``engine.progress`` callback, told the stages read, clean, screen,
-        structure and parameters as the fit reaches them.
+        structure and parameters as the fit reaches them. ``counts``: where the model's
+        counts are gathered (``BayesianNetworkModel.fit``); the default is this process.
         """
+        if type(data).__module__.startswith("dask."):  # never imports dask for other data
+            from engine.distributed.fit import fit_dask_frame
+
+            return fit_dask_frame(self, data, progress=progress)
         progress("read")
         raw = _as_raw_table(data, filename)
         progress("read", note=f"{len(raw.frame):,} rows x {raw.frame.shape[1]} columns")
@@ -98,7 +104,7 @@ class Synthesizer:
                        text_min_count=self.text_min_count)
         progress("clean", note=f"{len(result.schema)} columns kept")
         self.model_ = BayesianNetworkModel(max_parents=self.max_parents).fit(
-            result.frame, result.schema, result.relations, progress=progress)
+            result.frame, result.schema, result.relations, progress=progress, counts=counts)
         self.schema_ = result.schema
         self.cleaning_summary_ = result.summary
         self.cleaning_decisions_ = result.decisions
@@ -166,6 +172,15 @@ class Synthesizer:
                     on_chunk(frame)
         generation.frames = None
         return generation
+
+    def write_dataset(self, path, n: int, *, seed: int | None = None,
+                      conditions: dict | None = None, client=None, on_blocks=None):
+        """Generate into a partitioned Parquet dataset at ``path`` on a Dask ``client``
+        (``engine.distributed.dataset.write_dataset``; rows as ``write`` would give)."""
+        from engine.distributed.dataset import write_dataset
+
+        return write_dataset(self, path, n, seed=seed, conditions=conditions, client=client,
+                             on_blocks=on_blocks)
 
     # -- persistence ----------------------------------------------------------------
     def save(self, path) -> Path:

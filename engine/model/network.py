@@ -45,11 +45,14 @@ class BayesianNetworkModel:
         self.max_parents = max_parents
 
     def fit(self, frame: pd.DataFrame, schema: Schema, relations: list[dict] | None = None,
-            *, progress=no_progress, partitions: int = 1) -> "BayesianNetworkModel":
+            *, progress=no_progress, partitions: int = 1, counts=None
+            ) -> "BayesianNetworkModel":
         """``relations``: the exact relations the cleaning found (``model/relations.py``).
         ``progress``: an ``engine.progress`` callback (stages screen, structure,
         parameters). ``partitions``: gather the counts over that many row blocks and add
-        them up (the same model; the merge property ``statistics`` relies on)."""
+        them up (the same model; the merge property ``statistics`` relies on). ``counts``: a
+        callable ``(codes, n_states) -> counts source`` that gathers them elsewhere
+        (``engine.distributed`` counts on Dask workers); the model is the same."""
         # One BLAS thread: the products here are small, several threads only oversubscribe
         # the cores, and a fixed thread count keeps the fitted numbers identical wherever
         # the fit runs.
@@ -57,9 +60,10 @@ class BayesianNetworkModel:
 
         with threadpool_limits(limits=1):
             return self._fit(frame, schema, [dict(r) for r in relations or []], progress,
-                             partitions)
+                             partitions, counts)
 
-    def _fit(self, frame, schema, relations, progress, partitions) -> "BayesianNetworkModel":
+    def _fit(self, frame, schema, relations, progress, partitions, counts=None
+             ) -> "BayesianNetworkModel":
         if list(frame.columns) != schema.names:
             raise ValueError("frame columns must equal the schema's names, in order")
         if len(frame) == 0:
@@ -88,7 +92,8 @@ class BayesianNetworkModel:
             len(frame), n_states,
             lambda j: self.encodings_[j].encode(_in_schema_order(frame[columns[j].name],
                                                                  columns[j])))
-        source = (statistics.TableCounts(codes, n_states) if partitions <= 1
+        source = (counts(codes, n_states) if counts is not None
+                  else statistics.TableCounts(codes, n_states) if partitions <= 1
                   else statistics.split_rows(codes, n_states, partitions))
         scorer = FamilyScorer(source, self.encodings_)
         can_parent = [n <= structure.MAX_PARENT_STATES for n in n_states]

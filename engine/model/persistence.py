@@ -35,6 +35,7 @@ RELATION_KINDS = NUMERIC_KINDS + NODE_KINDS
 MANIFEST = "manifest.json"
 # Digest of the manifest bytes: catches edits and corruption (not an authenticity check).
 MANIFEST_DIGEST = "manifest.sha256"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)            # the zip format's epoch
 
 
 def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None,
@@ -103,11 +104,20 @@ def save_model(path, model: BayesianNetworkModel, *, extra: dict | None = None,
     with atomic_write(path) as fh:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             body = json.dumps(manifest, sort_keys=True, indent=1).encode()
-            zf.writestr(MANIFEST, body)
-            zf.writestr(MANIFEST_DIGEST, hashlib.sha256(body).hexdigest())
+            zf.writestr(_entry(MANIFEST), body)
+            zf.writestr(_entry(MANIFEST_DIGEST), hashlib.sha256(body).hexdigest())
             for name in sorted(blobs):
-                zf.writestr(name, blobs[name])
+                zf.writestr(_entry(name), blobs[name])
     return path
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed time stamp: the same model saves to the same bytes (a
+    cluster fit is checked against a one-process fit by comparing files)."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o600 << 16              # as writestr(name) sets it
+    return info
 
 
 def load_model(path) -> tuple[BayesianNetworkModel, dict]:

@@ -116,16 +116,20 @@ class MergedCounts:
         self.n_rows = sum(p.n_rows for p in self.parts)
 
     def family(self, child, parents, maps, sizes) -> np.ndarray:
-        return sum(p.family(child, parents, maps, sizes) for p in self.parts)
+        return sum(self._each("family", child, parents, maps, sizes))
 
     def family_cells(self, child, parents, maps, sizes):
-        keys, counts = zip(*(p.family_cells(child, parents, maps, sizes) for p in self.parts))
+        keys, counts = zip(*self._each("family_cells", child, parents, maps, sizes))
         keys, where = np.unique(np.concatenate(keys), return_inverse=True)
         return keys, np.bincount(where, weights=np.concatenate(counts)).astype(np.int64)
 
     def pairs(self, first, seconds) -> list[np.ndarray]:
-        per_part = [p.pairs(first, seconds) for p in self.parts]
+        per_part = self._each("pairs", first, seconds)
         return [sum(tables) for tables in zip(*per_part)]
+
+    def _each(self, method: str, *args) -> list:
+        """Every part's answer to one query (``engine.distributed`` asks its workers)."""
+        return [getattr(p, method)(*args) for p in self.parts]
 
 
 def split_rows(columns: np.ndarray, n_states, n_parts: int) -> MergedCounts:

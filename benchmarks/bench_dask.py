@@ -1,0 +1,153 @@
+"""Fit and generate on a 2-worker Dask LocalCluster vs one process (issue 16).
+
+    python3 benchmarks/bench_dask.py                 # the issue's sizes (a quiet machine)
+    python3 benchmarks/bench_dask.py --quick         # 200k seed, 2M / 1M rows
+    python3 benchmarks/bench_dask.py --seed-rows 500000 --rows 5000000 --cond-rows 2000000
+
+Fit: a correlated mixed seed (``bench_fit.wide_frame``, 20 columns; 2M rows by default)
+written as 8 Parquet partitions; ``Synthesizer().fit`` of the whole table in this process
+vs ``engine.distributed.fit.fit_files`` of the partitions on the cluster (counts on the
+workers, merged here); wall seconds, their ratio, and whether the two model files are
+byte-identical.
+
+Generate: the quickstart model; ``write_dataset`` of ``--rows`` unconditioned rows and of
+``--cond-rows`` rows under the contract scenario through the cluster, rows/s, and the peak
+RSS of each worker during the run (VmHWM reset before it) and of this client process
+(which holds a scenario's drawn states). Baseline: one process's ``Synthesizer.write`` of
+the same model, rows/s measured on ``--baseline-rows`` rows in this process.
+
+Timings are wall-clock: on a shared machine they are noisy; rerun on a quiet one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from benchmarks import _common as C  # noqa: E402
+from benchmarks.bench_fit import wide_frame  # noqa: E402
+
+PARTITIONS = 8
+WORKERS = 2
+SEED_COLUMNS = 20
+
+
+def worker_peak_reset():
+    return C._reset_peak()
+
+
+def worker_peak_mb():
+    kb = C._proc_status_kb("VmHWM")
+    return None if kb is None else kb / 1024
+
+
+def bench_fit(client, seed_rows: int, folder: Path) -> dict:
+    from engine.distributed.fit import fit_files
+    from engine.synthesizer import Synthesizer
+
+    frame = wide_frame(seed_rows, SEED_COLUMNS)
+    parts = folder / "seed"
+    parts.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), PARTITIONS)):
+        frame.iloc[rows].to_parquet(parts / f"part-{i}.parquet", index=False)
+    frame.to_parquet(folder / "whole.parquet", index=False)
+    del frame
+    t0 = time.perf_counter()
+    one = Synthesizer().fit(folder / "whole.parquet")
+    one_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cluster = fit_files(Synthesizer(), sorted(parts.glob("*.parquet")), client)
+    cluster_s = time.perf_counter() - t0
+    one.save(folder / "one.simio")
+    cluster.save(folder / "cluster.simio")
+    same = (folder / "one.simio").read_bytes() == (folder / "cluster.simio").read_bytes()
+    return {"seed_rows": seed_rows, "columns": SEED_COLUMNS, "partitions": PARTITIONS,
+            "one_process_s": one_s, "cluster_s": cluster_s, "cluster_over_one": cluster_s / one_s,
+            "model_file_identical": same}
+
+
+def bench_generate(client, synth, rows: int, folder: Path, conditions=None) -> dict:
+    from engine.distributed.dataset import write_dataset
+
+    client.run(worker_peak_reset)
+    C._reset_peak()
+    t0 = time.perf_counter()
+    generation = write_dataset(synth, folder / "ds", rows, seed=1, conditions=conditions,
+                               client=client)
+    seconds = time.perf_counter() - t0
+    peaks = client.run(worker_peak_mb)
+    return {"rows": generation.rows_generated, "conditioned": conditions is not None,
+            "seconds": seconds, "rows_per_s": generation.rows_generated / seconds,
+            "peak_worker_rss_mb": max(v for v in peaks.values() if v is not None),
+            "peak_client_rss_mb": worker_peak_mb()}
+
+
+def baseline_rows_per_s(synth, rows: int, folder: Path, conditions=None) -> float:
+    t0 = time.perf_counter()
+    synth.write(folder / "one.parquet", rows, seed=1, conditions=conditions)
+    return rows / (time.perf_counter() - t0)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seed-rows", type=int, default=None)
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--cond-rows", type=int, default=None)
+    parser.add_argument("--baseline-rows", type=int, default=2_000_000)
+    args = parser.parse_args(argv)
+    seed_rows = args.seed_rows or (200_000 if args.quick else 2_000_000)
+    rows = args.rows or (2_000_000 if args.quick else 100_000_000)
+    cond_rows = args.cond_rows or (1_000_000 if args.quick else 10_000_000)
+
+    from distributed import Client, LocalCluster
+
+    C.warm_engine()
+    synth = C.fit_quickstart()
+    out = {"env": C.env_info(), "workers": WORKERS}
+    with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        client.run(C.warm_engine)
+        with tempfile.TemporaryDirectory() as tmp:
+            base = Path(tmp)
+            for name in ("fit", "gen", "cond"):
+                (base / name).mkdir()
+            out["fit"] = bench_fit(client, seed_rows, base / "fit")
+            out["generate"] = bench_generate(client, synth, rows, base / "gen")
+            out["generate"]["one_process_rows_per_s"] = baseline_rows_per_s(
+                synth, min(rows, args.baseline_rows), base / "gen")
+            out["conditioned"] = bench_generate(client, synth, cond_rows, base / "cond",
+                                                C.CONTRACT_CONDITIONS)
+            out["conditioned"]["one_process_rows_per_s"] = baseline_rows_per_s(
+                synth, min(cond_rows, args.baseline_rows), base / "cond",
+                C.CONTRACT_CONDITIONS)
+    fit = out["fit"]
+    print(C.md_table(["fit", "seed rows", "one process s", "2 workers s", "ratio",
+                      "same model file"],
+                     [["8 partitions", f"{fit['seed_rows']:,}", f"{fit['one_process_s']:.1f}",
+                       f"{fit['cluster_s']:.1f}", f"{fit['cluster_over_one']:.2f}",
+                       fit["model_file_identical"]]]))
+    print()
+    print(C.md_table(["generate", "rows", "s", "rows/s (2 workers)", "rows/s (1 process)",
+                      "peak worker RSS MB", "peak client RSS MB"],
+                     [[("conditioned" if g["conditioned"] else "unconditioned"),
+                       f"{g['rows']:,}", f"{g['seconds']:.1f}", f"{g['rows_per_s']:,.0f}",
+                       f"{g['one_process_rows_per_s']:,.0f}",
+                       f"{g['peak_worker_rss_mb']:.0f}", f"{g['peak_client_rss_mb']:.0f}"]
+                      for g in (out["generate"], out["conditioned"])]))
+    print(json.dumps(C.to_jsonable({k: v for k, v in out.items() if k != "env"}), indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main()
