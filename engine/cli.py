@@ -187,7 +187,7 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet,
 
 
 def _report_generation(generation, counts, wrote: str) -> None:
-    from engine.quality.conditioning import support_warning
+    from engine.api import support_warning
 
     click.echo(f"rows requested: {generation.rows_requested}")
     click.echo(f"rows generated: {generation.rows_generated}")
