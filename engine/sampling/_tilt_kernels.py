@@ -21,24 +21,29 @@ def _normal_mass(lo, hi):
 
 
 @kernel
-def _tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_level,
-                          child_codes, child_mean, child_beta, child_sigma, child_edges,
+def _tilted_latent_levels(codes, missing_state, mean, sigma, cum, cell_z, tilt_bin, grid_z,
+                          grid_level, child_codes, child_mean, child_beta, child_sigma, child_edges,
                           uniforms, level_out):
     """Within-bin levels of a latent (probit or tracking) numeric node that numeric
     children track inside the bins.
 
     ``_kernels._tilted_levels`` does this for a plain node, whose within-bin distribution
     is its marginal; here cell g of the bin's G cells (``grid_level``) has the node's own
-    latent mass, N(mean[i], sigma) on its latent scale (``cum``), times the children's
-    likelihood P(child bin | z_g) as there. The uniform picks a cell by those weights and
-    its remainder places the latent inside the cell (truncated normal), so without
-    informative children this is ``_within_bin_latent_values``' draw.
+    latent mass, N(mean[i], sigma) on its latent scale, times the children's likelihood
+    P(child bin | z_g) as there. The uniform picks a cell by those weights and its
+    remainder places the latent inside the cell (truncated normal), so without informative
+    children this is ``_within_bin_latent_values``' draw.
 
     Parameters
     ----------
     codes : int64[n]            this node's bin (``missing_state``: missing)
     mean : float64[n]           each row's latent mean; ``sigma``: its spread
     cum : float64[B + 1]        the bins' edges on the latent scale (cumulative shares)
+    cell_z : float64[B, G + 1]  the cells' edges on the latent scale,
+                                ndtri(cum[b] + grid_level[b, g] * (cum[b + 1] - cum[b]))
+                                (a function of the bin alone: computed once, not per row)
+    tilt_bin : bool[B]          bins wide enough for the children to say where in them
+                                the node lies; in the others the plain latent draw
     grid_z, grid_level, child_codes, child_mean, child_beta, child_sigma, child_edges,
     uniforms, level_out         as in ``_kernels._tilted_levels``
     """
@@ -46,8 +51,8 @@ def _tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_l
     g_cells = grid_level.shape[1] - 1
     n_children = child_codes.shape[1]
     weights = np.empty(g_cells)
-    lows = np.empty(g_cells)
-    highs = np.empty(g_cells)
+    t = np.empty(g_cells + 1)
+    tail = np.empty(g_cells + 1)      # P(Z < t) for t <= 0, P(Z > t) above: no 1 - 1
     for i in range(n):
         b = codes[i]
         if b == missing_state:
@@ -60,14 +65,29 @@ def _tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_l
             level_out[i] = first + u * (last - first)
             continue
         m = mean[i]
+        if not tilt_bin[b]:
+            lo = (cell_z[b, 0] - m) / sigma
+            hi = (cell_z[b, g_cells] - m) / sigma
+            if hi > lo:
+                level = (_ndtr(m + sigma * _truncated_normal(lo, hi, u)) - cum[b]) / width
+            else:
+                level = first + u * (last - first)
+            level_out[i] = min(max(level, first), last)
+            continue
+        for g in range(g_cells + 1):
+            t[g] = (cell_z[b, g] - m) / sigma
+            tail[g] = _ndtr(t[g]) if t[g] <= 0.0 else _ndtr(-t[g])
         total = 0.0
         for g in range(g_cells):
-            lows[g] = (_ndtri(cum[b] + grid_level[b, g] * width) - m) / sigma
-            highs[g] = (_ndtri(cum[b] + grid_level[b, g + 1] * width) - m) / sigma
-            w = _normal_mass(lows[g], highs[g])
+            if t[g] > 0.0:
+                w = tail[g] - tail[g + 1]
+            elif t[g + 1] <= 0.0:
+                w = tail[g + 1] - tail[g]
+            else:
+                w = 1.0 - tail[g] - tail[g + 1]
             for k in range(n_children):
                 cb = child_codes[i, k]
-                if cb < 0 or w <= 0.0:
+                if cb < 0 or w <= _TINY_MASS:
                     continue
                 cm = child_mean[i, k] + child_beta[k] * grid_z[b, g]
                 s = child_sigma[k]
@@ -77,7 +97,7 @@ def _tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_l
             weights[g] = w if w > _TINY_MASS else 0.0
             total += weights[g]
         if total <= 0.0:      # far in a tail of the latent, or no cell explains the
-            lo, hi = lows[0], highs[g_cells - 1]            # children: the plain draw
+            lo, hi = t[0], t[g_cells]                       # children: the plain draw
             r = u
         else:
             target = u * total
@@ -90,7 +110,7 @@ def _tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_l
                 acc += weights[g]
             r = (target - acc) / weights[chosen] if weights[chosen] > 0.0 else 0.5
             r = min(max(r, 0.0), 1.0)
-            lo, hi = lows[chosen], highs[chosen]
+            lo, hi = t[chosen], t[chosen + 1]
             first, last = grid_level[b, chosen], grid_level[b, chosen + 1]
         if hi > lo:
             level = (_ndtr(m + sigma * _truncated_normal(lo, hi, r)) - cum[b]) / width

@@ -223,7 +223,7 @@ def tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_m
     return out
 
 
-def tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_level,
+def tilted_latent_levels(codes, missing_state, mean, sigma, cum, tilt_bin, grid_z, grid_level,
                          child_codes, child_mean, child_beta, child_sigma, child_edges,
                          uniforms):
     """Within-bin levels of a latent node tilted by its children's bins, the slow way:
@@ -231,7 +231,8 @@ def tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_le
     latent scale times prod_k P(child k's bin | cell g's midpoint); the uniform picks a
     cell, its remainder is the truncated normal's quantile inside the cell (no weight at
     all: inside the whole bin), and that point's probability rescaled to the bin is the
-    level, clamped to the cell."""
+    level, clamped to the cell. A bin with ``tilt_bin`` False: the untilted draw, the
+    truncated normal's u-quantile over the whole bin."""
     from scipy.stats import norm, truncnorm
 
     def mass(lo, hi):
@@ -250,6 +251,11 @@ def tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_le
             out[i] = first + u * (last - first)
             continue
         z = (norm.ppf(cum[b] + grid_level[b] * w) - mean[i]) / sigma
+        if not tilt_bin[b]:
+            level = (norm.cdf(mean[i] + sigma * truncnorm.ppf(u, z[0], z[cells])) - cum[b]) / w \
+                if z[cells] > z[0] else first + u * (last - first)
+            out[i] = min(max(level, first), last)
+            continue
         weights = []
         for g in range(cells):
             p = mass(z[g], z[g + 1])

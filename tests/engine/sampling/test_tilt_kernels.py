@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 from engine.sampling._tilt_kernels import _tilted_latent_levels
 from engine.synthesizer import Synthesizer
@@ -36,9 +37,11 @@ def test_tilted_latent_levels_match_naive(seed):
     child_sigma = rng.choice([0.01, 0.2, 1.0], n_children)
     u = rng.random(n)
     out = np.empty(n)
-    _tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z, grid_level,
-                          child_codes, child_mean, beta, child_sigma, edges, u, out)
-    ref = naive.tilted_latent_levels(codes, missing_state, mean, sigma, cum, grid_z,
+    cell_z = norm.ppf(np.clip(cum[:-1, None] + grid_level * np.diff(cum)[:, None], 0, 1))
+    tilt_bin = rng.random(n_bins) < 0.7
+    _tilted_latent_levels(codes, missing_state, mean, sigma, cum, cell_z, tilt_bin, grid_z,
+                          grid_level, child_codes, child_mean, beta, child_sigma, edges, u, out)
+    ref = naive.tilted_latent_levels(codes, missing_state, mean, sigma, cum, tilt_bin, grid_z,
                                      grid_level, child_codes, child_mean, beta, child_sigma,
                                      edges, u)
     np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
