@@ -213,12 +213,7 @@ def tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_m
         if total <= 0:
             out[i] = grid_level[b, 0] + u * (grid_level[b, -1] - grid_level[b, 0])
             continue
-        acc, target = 0.0, u * total
-        for g, w in enumerate(weights):
-            if w > 0 and target < acc + w:
-                break
-            acc += w
-        r = min(max((target - acc) / w, 0.0), 1.0) if w > 0 else 0.5
+        g, r = pick_cell(weights, u * total)
         out[i] = grid_level[b, g] + r * (grid_level[b, g + 1] - grid_level[b, g])
     return out
 
@@ -270,12 +265,7 @@ def tilted_latent_levels(codes, missing_state, mean, sigma, cum, tilt_bin, grid_
         if total <= 0:
             lo, hi, r = z[0], z[cells], u
         else:
-            acc, target = 0.0, u * total
-            for g, p in enumerate(weights):
-                if p > 0 and target < acc + p:
-                    break
-                acc += p
-            r = min(max((target - acc) / p, 0.0), 1.0) if p > 0 else 0.5
+            g, r = pick_cell(weights, u * total)
             lo, hi = z[g], z[g + 1]
             first, last = grid_level[b, g], grid_level[b, g + 1]
         if hi > lo:
@@ -284,3 +274,14 @@ def tilted_latent_levels(codes, missing_state, mean, sigma, cum, tilt_bin, grid_
             level = first + r * (last - first)
         out[i] = min(max(level, first), last)
     return out
+
+
+def pick_cell(weights, target):
+    """The first cell whose cumulative weight exceeds ``target`` (the last one if none
+    does) and where in it the target falls, as a fraction of its weight."""
+    acc = 0.0
+    for g, w in enumerate(weights):
+        if w > 0 and target < acc + w:
+            break
+        acc += w
+    return g, (min(max((target - acc) / w, 0.0), 1.0) if w > 0 else 0.5)

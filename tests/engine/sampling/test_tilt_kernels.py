@@ -11,7 +11,7 @@ from scipy.stats import norm
 from engine.sampling._tilt_kernels import _tilted_latent_levels
 from engine.synthesizer import Synthesizer
 from tests.engine.sampling import naive
-from tests.engine.sampling.test_kernels import random_bounds
+from tests.engine.sampling.test_kernels import random_bounds, random_tilt_children
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -27,14 +27,8 @@ def test_tilted_latent_levels_match_naive(seed):
     cum[-1] = 1.0
     mean = rng.normal(0, 1.5, n)
     sigma = float(rng.choice([0.05, 0.3, 1.0]))
-    k_bins = int(rng.integers(2, 6))
-    edges = np.full((n_children, k_bins + 1), np.inf)
-    edges[:, 0] = -np.inf
-    edges[:, 1:-1] = np.sort(rng.normal(0, 1, (n_children, k_bins - 1)), axis=1)
-    child_codes = rng.integers(-1, k_bins, (n, n_children)).astype(np.int64)
-    child_mean = rng.normal(0, 1, (n, n_children))
-    beta = rng.normal(0, 2, n_children)
-    child_sigma = rng.choice([0.01, 0.2, 1.0], n_children)
+    edges, child_codes, child_mean, beta, child_sigma = random_tilt_children(rng, n,
+                                                                            n_children)
     u = rng.random(n)
     out = np.empty(n)
     cell_z = norm.ppf(np.clip(cum[:-1, None] + grid_level * np.diff(cum)[:, None], 0, 1))
