@@ -232,6 +232,7 @@ def _wrap(loader, group):
 
 NEW_LOADERS = [_wrap(f, "seen") for f in FT.SEEN]
 UNSEEN_LOADERS = [_wrap(f, "unseen") for f in FT.UNSEEN]
+HELD_OUT_LOADERS = [_wrap(f, "held_out") for f in FT.HELD_OUT]
 
 
 def strong_pairs(holdout: pd.DataFrame, synth: pd.DataFrame, kinds: dict,
@@ -399,6 +400,8 @@ def run(quick: bool = False, tables_only: bool = False, unseen: bool = False) ->
     if unseen:
         res["unseen"] = public_tables(loaders=UNSEEN_LOADERS)
         res["unseen_summary"] = summarise(res["unseen"])
+        res["held_out"] = public_tables(loaders=HELD_OUT_LOADERS)
+        res["held_out_summary"] = summarise(res["held_out"])
     if not tables_only:
         res["quickstart"] = quickstart(quick)
     return res
@@ -410,6 +413,9 @@ def markdown(res: dict) -> str:
     if "unseen" in res:
         parts += tables_markdown("Unseen tables (never looked at during development)",
                                  res["unseen"], res["unseen_summary"])
+    if "held_out" in res:
+        parts += tables_markdown("Held-out tables (added in session 3, never tuned on)",
+                                 res["held_out"], res["held_out_summary"])
     return "\n".join(parts)
 
 

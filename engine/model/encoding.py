@@ -25,6 +25,8 @@ MAX_BINS = 20
 # More knots follow the seed more closely; interpolating between a few of them keeps
 # generated values from being copies of seed values.
 MAX_KNOTS = 16
+# ... and at most one knot per this many of the bin's seed values (a small seed's bins).
+KNOT_ROWS = 2
 # Integer bins spanning at most this many whole numbers get an exact per-integer pmf.
 MAX_INTEGER_SPAN = 256
 # Integer pmfs are smoothed locally: each seed count is spread over its neighbours with
@@ -312,7 +314,10 @@ def _bin_knots(values: np.ndarray, span, is_integer: bool):
             cs = np.concatenate([[0.0], np.cumsum(pmf) / pmf.sum()])
             cs[-1] = 1.0
             return xs, cs
-    n_knots = int(min(MAX_KNOTS, values.size))
+    # At most one knot per two seed values: through every value of a small bin, the CDF
+    # would pile generated values up around each seed value (tiny seeds' rows would be
+    # echoed); between every other one it still follows the bin's shape.
+    n_knots = int(min(MAX_KNOTS, max(2, -(-values.size // KNOT_ROWS))))
     probs = np.linspace(0.0, 1.0, n_knots)
     xs = np.quantile(values, probs)
     # Keep the first and last knot of every run of equal x: the CDF then jumps there

@@ -16,8 +16,8 @@ from engine.normal import ndtri
 
 from engine import calendar, rng
 from engine.model import relations
-from engine.model.parameters import within_scores
-from engine.sampling._kernels import (_forward_sample, _tilted_levels,
+from engine.sampling import tilt
+from engine.sampling._kernels import (_forward_sample,
                                       _within_bin_latent_values, _within_bin_values)
 
 # Rows per chunk: 4 blocks (262,144 rows) keep a 50-column chunk's working arrays near
@@ -25,13 +25,6 @@ from engine.sampling._kernels import (_forward_sample, _tilted_levels,
 DEFAULT_CHUNK_ROWS = 4 * rng.BLOCK_ROWS
 STREAM_STATES = 0
 STREAM_VALUES = 1
-# Cells of a parent's within-bin distribution when its position is tilted towards its
-# tracking children's bins: enough to follow a |r| = 0.99 pair inside a bin, few enough
-# that a million rows stay well under a second.
-TILT_CELLS = 12
-# A child moved by less than this many latent spreads across the parent's widest bin
-# does not tilt the parent (its bin is no evidence; the tilt would cost time for nothing).
-MIN_TILT = 0.25
 
 
 def no_evidence(d: int):
@@ -89,9 +82,10 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
         values = np.empty(n, dtype=np.float64)
         uniforms = value_uniforms[:, slots[j]]
         latent, within = model.node_latent(j), model.node_within(j)
-        children = tracking_children(model, j) if latent is None and within is None else []
-        levels = _tilted(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms) \
-            if children else None
+        children = tilt.tracking_children(model, j)
+        levels = tilt.plain_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
+                                   uniforms) \
+            if children and latent is None and within is None else None
         if levels is not None:
             _within_bin_values(state, enc.missing_state, enc.knot_x, enc.knot_c, enc.n_knots,
                                np.zeros(enc.n_bins), np.ones(enc.n_bins),
@@ -108,11 +102,19 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
             if within is None:
                 mean, sigma, cum = latent["mu"][cfg], float(latent["sigma"]), latent["cum"]
             else:
-                mean = within["centre"][cfg] + _within_shift(model, within, codes, scores)
+                mean = within["centre"][cfg] + tilt.within_shift(model, within, codes, scores)
                 sigma, cum = float(within["sigma"]), latent_cum(enc, latent)
-            _within_bin_latent_values(state, mean, enc.missing_state, sigma, cum, enc.knot_x,
-                                      enc.knot_c, enc.n_knots, lo_cdf, hi_cdf, uniforms,
-                                      bool(enc.is_integer), values, levels)
+            tilted = tilt.latent_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
+                                        uniforms, mean, sigma, cum) if children else None
+            if tilted is None:
+                _within_bin_latent_values(state, mean, enc.missing_state, sigma, cum,
+                                          enc.knot_x, enc.knot_c, enc.n_knots, lo_cdf, hi_cdf,
+                                          uniforms, bool(enc.is_integer), values, levels)
+            else:
+                levels = tilted
+                _within_bin_values(state, enc.missing_state, enc.knot_x, enc.knot_c,
+                                   enc.n_knots, np.zeros(enc.n_bins), np.ones(enc.n_bins),
+                                   np.nan_to_num(levels), bool(enc.is_integer), values)
         if j in parents_tracked:
             scores[j] = _normal_scores(enc, latent, state, levels)
         np.clip(values, lower, upper, out=values)
@@ -140,67 +142,6 @@ def bin_cum(enc, latent) -> np.ndarray:
 def latent_cum(enc, latent) -> np.ndarray:
     """The bins' edges on a node's latent scale (its own latent's, else the marginal)."""
     return latent["cum"] if latent is not None else bin_cum(enc, latent)
-
-
-def _within_shift(model, within, codes, scores, skip: int = -1) -> np.ndarray:
-    """beta . offsets over the parents decoded so far (``skip``: leave that one out)."""
-    shift = np.zeros(codes.shape[0])
-    for p, beta in zip(within["parents"], within["beta"]):
-        p = int(p)
-        if p != skip and p in scores:
-            shift += beta * within_scores(model.encodings_[p], codes[:, p], scores[p])
-    return shift
-
-
-def tracking_children(model, node: int) -> list[int]:
-    """Numeric children that track ``node`` inside the bins."""
-    return [k for k in range(len(model.encodings_))
-            if (w := model.node_within(k)) is not None and node in set(w["parents"].tolist())]
-
-
-def _tilt_strength(model, child, parent, span) -> float:
-    """How far (in the child's latent spreads) the parent's position inside its widest bin
-    moves the child: below ``MIN_TILT`` the child's bin says nothing about it."""
-    within = model.node_within(child)
-    beta = within["beta"][within["parents"].tolist().index(parent)]
-    return abs(float(beta)) * span / float(within["sigma"])
-
-
-def _tilted(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms):
-    """Levels of a plain numeric node given its tracking children's bins (see
-    ``_kernels._tilted_levels``), or None when no child is informative enough."""
-    enc = model.encodings_[j]
-    cum = enc.bin_cum
-    width = np.diff(cum)[:, None]
-    cells = (np.arange(TILT_CELLS + 1) / TILT_CELLS)[None, :]
-    grid_level = lo_cdf[:, None] + cells * (hi_cdf - lo_cdf)[:, None]
-    mid_level = (grid_level[:, 1:] + grid_level[:, :-1]) / 2.0
-    grid_z = ndtri(np.clip(cum[:-1, None] + mid_level * width, 1e-300, 1 - 1e-16)) \
-        - enc.bin_mean_score[:enc.n_bins, None]
-    span = float(np.max(grid_z[:, -1] - grid_z[:, 0])) if grid_z.size else 0.0
-    children = [k for k in children if _tilt_strength(model, k, j, span) >= MIN_TILT]
-    if not children:
-        return None
-    n = codes.shape[0]
-    child_codes = np.empty((n, len(children)), dtype=np.int64)
-    child_mean = np.empty((n, len(children)))
-    beta = np.empty(len(children))
-    sigma = np.empty(len(children))
-    edges = np.full((len(children), max(model.encodings_[k].n_bins for k in children) + 1),
-                    np.inf)
-    for c, k in enumerate(children):
-        within, kenc = model.node_within(k), model.encodings_[k]
-        child_codes[:, c] = np.where(codes[:, k] == kenc.missing_state, -1, codes[:, k])
-        child_mean[:, c] = (within["centre"][model.config_of_rows(k, codes)]
-                            + _within_shift(model, within, codes, scores, skip=j))
-        beta[c] = within["beta"][within["parents"].tolist().index(j)]
-        sigma[c] = within["sigma"]
-        with np.errstate(divide="ignore"):
-            edges[c, :kenc.n_bins + 1] = ndtri(latent_cum(kenc, model.node_latent(k)))
-    levels = np.empty(n)
-    _tilted_levels(codes[:, j], enc.missing_state, grid_z, grid_level, child_codes,
-                   child_mean, beta, sigma, edges, uniforms, levels)
-    return levels
 
 
 def _normal_scores(enc, latent, state, levels) -> np.ndarray:

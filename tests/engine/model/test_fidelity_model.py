@@ -69,6 +69,23 @@ def test_tail_bins_resolve_the_top_and_bottom():
     assert np.all(share[1:-1] <= ordinary + 0.01)
 
 
+def test_a_small_bin_is_not_drawn_through_every_seed_value():
+    """A 60-row continuous column has bins of ~6 rows: their CDFs get at most one knot per
+    two seed values (so generated values do not pile up around each seed value), and
+    generated values still spread over the whole bin between its smallest and largest."""
+    from engine.model.encoding import KNOT_ROWS
+    x = np.random.default_rng(4).normal(size=60)
+    model = Synthesizer().fit(pd.DataFrame({"x": x}))
+    enc = model.model_.encodings_[0]
+    bins = np.searchsorted(enc.thresholds, x, side="right")
+    rows = np.bincount(bins, minlength=enc.n_bins)[:enc.n_bins]
+    knots = np.asarray(enc.n_knots[:enc.n_bins])
+    assert np.all(knots <= np.maximum(2, -(-rows // KNOT_ROWS))) and np.any(knots < rows)
+    out = model.sample(20_000, seed=1)["x"].to_numpy()
+    assert out.min() >= x.min() and out.max() <= x.max()
+    assert np.quantile(out, 0.01) < np.quantile(x, 0.05)
+
+
 def test_seed_precision_is_kept():
     seed = strong_pair(500, 0.9)
     seed["k"] = np.arange(500) % 17                        # integer column

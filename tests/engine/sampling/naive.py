@@ -213,11 +213,75 @@ def tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_m
         if total <= 0:
             out[i] = grid_level[b, 0] + u * (grid_level[b, -1] - grid_level[b, 0])
             continue
-        acc, target = 0.0, u * total
-        for g, w in enumerate(weights):
-            if w > 0 and target < acc + w:
-                break
-            acc += w
-        r = min(max((target - acc) / w, 0.0), 1.0) if w > 0 else 0.5
+        g, r = pick_cell(weights, u * total)
         out[i] = grid_level[b, g] + r * (grid_level[b, g + 1] - grid_level[b, g])
     return out
+
+
+def tilted_latent_levels(codes, missing_state, mean, sigma, cum, tilt_bin, grid_z, grid_level,
+                         child_codes, child_mean, child_beta, child_sigma, child_edges,
+                         uniforms):
+    """Within-bin levels of a latent node tilted by its children's bins, the slow way:
+    cell g's weight is the latent N(mean[i], sigma)'s mass on the cell's slice of the
+    latent scale times prod_k P(child k's bin | cell g's midpoint); the uniform picks a
+    cell, its remainder is the truncated normal's quantile inside the cell (no weight at
+    all: inside the whole bin), and that point's probability rescaled to the bin is the
+    level, clamped to the cell. A bin with ``tilt_bin`` False: the untilted draw, the
+    truncated normal's u-quantile over the whole bin."""
+    from scipy.stats import norm, truncnorm
+
+    def mass(lo, hi):
+        return norm.sf(lo) - norm.sf(hi) if lo > 0 else norm.cdf(hi) - norm.cdf(lo)
+
+    out = np.empty(len(codes))
+    cells = grid_level.shape[1] - 1
+    for i, b in enumerate(codes):
+        b = int(b)
+        if b == missing_state:
+            out[i] = math.nan
+            continue
+        u, w = float(uniforms[i]), float(cum[b + 1] - cum[b])
+        first, last = grid_level[b, 0], grid_level[b, cells]
+        if not (w > 0 and last > first):
+            out[i] = first + u * (last - first)
+            continue
+        z = (norm.ppf(cum[b] + grid_level[b] * w) - mean[i]) / sigma
+        if not tilt_bin[b]:
+            level = (norm.cdf(mean[i] + sigma * truncnorm.ppf(u, z[0], z[cells])) - cum[b]) / w \
+                if z[cells] > z[0] else first + u * (last - first)
+            out[i] = min(max(level, first), last)
+            continue
+        weights = []
+        for g in range(cells):
+            p = mass(z[g], z[g + 1])
+            for k in range(child_codes.shape[1]):
+                cb = int(child_codes[i, k])
+                if cb >= 0:
+                    m = child_mean[i, k] + child_beta[k] * grid_z[b, g]
+                    p *= mass((child_edges[k, cb] - m) / child_sigma[k],
+                              (child_edges[k, cb + 1] - m) / child_sigma[k])
+            weights.append(p if p > 1e-280 else 0.0)     # below: rounding, not evidence
+        total = sum(weights)
+        if total <= 0:
+            lo, hi, r = z[0], z[cells], u
+        else:
+            g, r = pick_cell(weights, u * total)
+            lo, hi = z[g], z[g + 1]
+            first, last = grid_level[b, g], grid_level[b, g + 1]
+        if hi > lo:
+            level = (norm.cdf(mean[i] + sigma * truncnorm.ppf(r, lo, hi)) - cum[b]) / w
+        else:
+            level = first + r * (last - first)
+        out[i] = min(max(level, first), last)
+    return out
+
+
+def pick_cell(weights, target):
+    """The first cell whose cumulative weight exceeds ``target`` (the last one if none
+    does) and where in it the target falls, as a fraction of its weight."""
+    acc = 0.0
+    for g, w in enumerate(weights):
+        if w > 0 and target < acc + w:
+            break
+        acc += w
+    return g, (min(max((target - acc) / w, 0.0), 1.0) if w > 0 else 0.5)

@@ -431,6 +431,19 @@ def test_latent_far_tail_uses_the_nearer_edge():
 
 # -- _tilted_levels ------------------------------------------------------------------------
 
+def random_tilt_children(rng, n: int, n_children: int):
+    """Tracking children for the tilt kernels: (edges, codes, means, betas, sigmas)."""
+    k_bins = int(rng.integers(2, 6))
+    edges = np.full((n_children, k_bins + 1), np.inf)
+    edges[:, 0] = -np.inf
+    edges[:, 1:-1] = np.sort(rng.normal(0, 1, (n_children, k_bins - 1)), axis=1)
+    child_codes = rng.integers(-1, k_bins, (n, n_children)).astype(np.int64)
+    child_mean = rng.normal(0, 1, (n, n_children))
+    beta = rng.normal(0, 2, n_children)
+    sigma = rng.choice([0.01, 0.2, 1.0], n_children)
+    return edges, child_codes, child_mean, beta, sigma
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_tilted_levels_match_naive(seed):
     rng = np.random.default_rng(5000 + seed)
@@ -440,14 +453,7 @@ def test_tilted_levels_match_naive(seed):
     lo, hi = random_bounds(rng, n_bins)
     grid_level = lo[:, None] + (np.arange(cells + 1) / cells)[None, :] * (hi - lo)[:, None]
     grid_z = np.sort(rng.normal(0, 0.5, (n_bins, cells)), axis=1)
-    k_bins = int(rng.integers(2, 6))
-    edges = np.full((n_children, k_bins + 1), np.inf)
-    edges[:, 0] = -np.inf
-    edges[:, 1:-1] = np.sort(rng.normal(0, 1, (n_children, k_bins - 1)), axis=1)
-    child_codes = rng.integers(-1, k_bins, (n, n_children)).astype(np.int64)
-    child_mean = rng.normal(0, 1, (n, n_children))
-    beta = rng.normal(0, 2, n_children)
-    sigma = rng.choice([0.01, 0.2, 1.0], n_children)
+    edges, child_codes, child_mean, beta, sigma = random_tilt_children(rng, n, n_children)
     u = rng.random(n)
     out = np.empty(n)
     _tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_mean, beta,
