@@ -37,7 +37,9 @@ def block_uniforms(seed: int, stream, start_block: int, n_rows: int, width: int)
         take = min(BLOCK_ROWS, n_rows - done)
         # A block's stream is filled row-major, so its first ``take`` rows are the same
         # numbers whether or not the rest of the block is drawn.
-        out[done:done + take] = block_generator(seed, stream, block).random((take, width))
+        # Filled in place (the same numbers as ``random((take, width))``): no temporary
+        # block-sized array to allocate, fault in and copy.
+        block_generator(seed, stream, block).random(out=out[done:done + take])
         done += take
         block += 1
     return out
