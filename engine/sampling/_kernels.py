@@ -58,22 +58,33 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
     the row is weighted by the normaliser. That is likelihood weighting: the weighted rows
     follow P(rows | evidence), parents included. Fixing a node without the weight would be
     an intervention instead.
+
+    Node by node, all rows at a time (not row by row): one node's table stays in cache
+    while every row reads it, which is several times faster on wide models with large
+    tables; the arithmetic per row is unchanged, so codes and weights are identical. Pass
+    ``codes_out`` in Fortran order (``draw_states`` does) so each node's column is
+    contiguous.
     """
     n = uniforms.shape[0]
     d = order.shape[0]
+    cfg = np.empty(n, dtype=np.int64)
     for i in range(n):
-        w = 1.0
-        for t in range(d):
-            j = order[t]
-            cfg = 0
-            for s in range(n_parents[j]):
-                parent_code = codes_out[i, parent_index[j, s]]
-                cfg += parent_map[parent_map_offset[j, s] + parent_code] * parent_stride[j, s]
-            k_card = card[j]
-            base = table_offset[j] + cfg * k_card
-            u = uniforms[i, j]
-            if is_evidence[j]:
-                eb = evidence_offset[j]
+        weight_out[i] = 1.0
+    for t in range(d):
+        j = order[t]
+        for i in range(n):
+            cfg[i] = 0
+        for s in range(n_parents[j]):
+            parent = parent_index[j, s]
+            offset = parent_map_offset[j, s]
+            stride = parent_stride[j, s]
+            for i in range(n):
+                cfg[i] += parent_map[offset + codes_out[i, parent]] * stride
+        k_card = card[j]
+        if is_evidence[j]:
+            eb = evidence_offset[j]
+            for i in range(n):
+                base = table_offset[j] + cfg[i] * k_card
                 total = 0.0
                 prev = 0.0
                 for k in range(k_card):
@@ -82,7 +93,7 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
                     prev = c
                 chosen = 0
                 if total > 0.0:
-                    target = u * total
+                    target = uniforms[i, j] * total
                     acc = 0.0
                     prev = 0.0
                     for k in range(k_card):
@@ -95,18 +106,20 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
                             if target < acc:
                                 break
                 codes_out[i, j] = chosen
-                w *= total
-            else:
+                weight_out[i] *= total
+        else:
+            for i in range(n):
+                base = table_offset[j] + cfg[i] * k_card
+                u = uniforms[i, j]
                 lo = 0
                 hi = k_card - 1
                 while lo < hi:
-                    mid = (lo + hi) // 2
+                    mid = (lo + hi) >> 1
                     if u < cdf[base + mid]:
                         hi = mid
                     else:
                         lo = mid + 1
                 codes_out[i, j] = lo
-        weight_out[i] = w
 
 
 @kernel
