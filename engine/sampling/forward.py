@@ -20,6 +20,7 @@ from engine.model.parameters import within_scores
 from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
                                       _latent_values_by_config, _latent_values_with_edges,
                                       _tilted_levels, _within_bin_values)
+from engine.sampling.rowsplit import split_rows
 
 # Rows per chunk: 4 blocks (262,144 rows) keep a 50-column chunk's working arrays near
 # 100 MB while amortising per-chunk overhead.
@@ -37,6 +38,9 @@ MIN_TILT = 0.25
 # this many entries per row of the chunk; beyond, most entries would be computed for one
 # row only and the plain per-row kernel is cheaper.
 MEMO_CELLS_PER_ROW = 2
+# Cells decoded at a time when writing (``unit_rows_for``): 8M cells (64 MB per float
+# array) keep a 120-column model's working set small; a 30-column chunk is one unit.
+UNIT_CELLS = rng.BLOCK_ROWS * 128
 
 
 def no_evidence(d: int):
@@ -56,9 +60,10 @@ def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | 
     if codes is None:
         codes = np.empty((n, d), dtype=np.int64, order="F")   # column per node: see kernel
     weights = np.empty(n, dtype=np.float64)
-    _forward_sample(kt.order, kt.n_parents, kt.parent_index, kt.parent_map_offset,
-                    kt.parent_map, kt.parent_stride, kt.card, kt.table_offset, cdf,
-                    ev_offset, ev, is_ev, uniforms, codes, weights)
+    split_rows(n, lambda lo, hi: _forward_sample(
+        kt.order, kt.n_parents, kt.parent_index, kt.parent_map_offset, kt.parent_map,
+        kt.parent_stride, kt.card, kt.table_offset, cdf, ev_offset, ev, is_ev,
+        uniforms[lo:hi], codes[lo:hi], weights[lo:hi]))
     return codes, weights
 
 
@@ -139,19 +144,25 @@ def _latent_values(model, j, codes, scores, lo_cdf, hi_cdf, uniforms, values):
         sigma, cum = float(within["sigma"]), latent_cum(enc, latent)
     z_lo, z_hi = np.empty(enc.n_bins), np.empty(enc.n_bins)
     _bin_edge_scores(cum, lo_cdf, hi_cdf, z_lo, z_hi)
+    integer = bool(enc.is_integer)
     if within is None and mu.shape[0] * enc.n_bins <= MEMO_CELLS_PER_ROW * n:
-        memo_done = np.zeros(mu.shape[0] * enc.n_bins, dtype=np.bool_)
-        memo = np.empty((memo_done.shape[0], 4))
-        _latent_values_by_config(state, cfg, mu, enc.missing_state, sigma, cum, z_lo, z_hi,
-                                 enc.knot_x, enc.knot_c, enc.n_knots, lo_cdf, hi_cdf,
-                                 uniforms, bool(enc.is_integer), memo_done, memo, values,
-                                 levels)
-        return levels
-    mean = mu[cfg] if within is None else \
-        within["centre"][cfg] + _within_shift(model, within, codes, scores)
-    _latent_values_with_edges(state, mean, enc.missing_state, sigma, cum, z_lo, z_hi,
-                              enc.knot_x, enc.knot_c, enc.n_knots, lo_cdf, hi_cdf, uniforms,
-                              bool(enc.is_integer), values, levels)
+        def run(lo, hi):                    # each thread keeps its own memo
+            memo_done = np.zeros(mu.shape[0] * enc.n_bins, dtype=np.bool_)
+            _latent_values_by_config(state[lo:hi], cfg[lo:hi], mu, enc.missing_state, sigma,
+                                     cum, z_lo, z_hi, enc.knot_x, enc.knot_c, enc.n_knots,
+                                     lo_cdf, hi_cdf, uniforms[lo:hi], integer, memo_done,
+                                     np.empty((memo_done.shape[0], 4)), values[lo:hi],
+                                     levels[lo:hi])
+    else:
+        mean = mu[cfg] if within is None else \
+            within["centre"][cfg] + _within_shift(model, within, codes, scores)
+
+        def run(lo, hi):
+            _latent_values_with_edges(state[lo:hi], mean[lo:hi], enc.missing_state, sigma, cum,
+                                      z_lo, z_hi, enc.knot_x, enc.knot_c, enc.n_knots, lo_cdf,
+                                      hi_cdf, uniforms[lo:hi], integer, values[lo:hi],
+                                      levels[lo:hi])
+    split_rows(n, run)
     return levels
 
 
@@ -279,24 +290,50 @@ def n_numeric(model) -> int:
 def iter_sample(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS
                 ) -> Iterator[pd.DataFrame]:
     """Unconditional rows in chunks of whole blocks; identical output for any chunk size."""
+    for group in iter_sample_groups(model, n_rows, seed, chunk_rows, unit_rows=chunk_rows):
+        yield group[0]
+
+
+def unit_rows_for(model, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> int:
+    """Rows decoded at a time for a writer: whole blocks, at most ``UNIT_CELLS`` cells, so
+    a wide model's working arrays stay small whatever the chunk (a narrow one's chunk is
+    one unit)."""
+    blocks = max(1, min(chunk_rows // rng.BLOCK_ROWS,
+                        UNIT_CELLS // (rng.BLOCK_ROWS * max(len(model.encodings_), 1))))
+    return blocks * rng.BLOCK_ROWS
+
+
+def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                       unit_rows: int | None = None) -> Iterator[list[pd.DataFrame]]:
+    """Per chunk of ``chunk_rows``, its rows as a list of frames of ``unit_rows`` each
+    (whole blocks; default ``unit_rows_for``). A writer writes each list as one unit, so
+    the file is the one whole-chunk frames give, while memory follows the unit."""
     d = len(model.encodings_)
     width = max(n_numeric(model), 1)
     chunk_blocks = max(1, chunk_rows // rng.BLOCK_ROWS)
+    unit_rows = unit_rows_for(model, chunk_rows) if unit_rows is None else unit_rows
+    unit_blocks = max(1, min(chunk_blocks, unit_rows // rng.BLOCK_ROWS))
     n_blocks = math.ceil(n_rows / rng.BLOCK_ROWS)
-    full = chunk_blocks * rng.BLOCK_ROWS
+    full = unit_blocks * rng.BLOCK_ROWS
     buffers = None
-    for start in range(0, n_blocks, chunk_blocks):
-        rows = min(full, n_rows - start * rng.BLOCK_ROWS)
-        if rows == full and n_rows > full:
-            # Working arrays reused chunk after chunk: arrays this big are mmap-ed afresh
-            # by malloc each time, and faulting their pages in cost as much as drawing them.
-            buffers = buffers or (np.empty((full, d)), np.empty((full, width)),
-                                  np.empty((full, d), dtype=np.int64, order="F"))
-            state_out, value_out, codes_out = buffers
-        else:
-            state_out = value_out = codes_out = None
-        uniforms = rng.block_uniforms(seed, STREAM_STATES, start, rows, d, out=state_out)
-        codes, _ = draw_states(model, uniforms, codes=codes_out)
-        value_uniforms = rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
-                                            out=value_out)
-        yield decode(model, codes, value_uniforms)
+    for chunk_start in range(0, n_blocks, chunk_blocks):
+        group = []
+        for start in range(chunk_start, min(chunk_start + chunk_blocks, n_blocks), unit_blocks):
+            rows = min(full, n_rows - start * rng.BLOCK_ROWS,
+                       (chunk_start + chunk_blocks - start) * rng.BLOCK_ROWS)
+            if rows == full and n_rows > full:
+                # Working arrays reused unit after unit: arrays this big are mmap-ed afresh
+                # by malloc each time, and faulting their pages in costs as much as
+                # drawing them.
+                buffers = buffers or (np.empty((full, d)), np.empty((full, width)),
+                                      np.empty((full, d), dtype=np.int64, order="F"))
+                state_out, value_out, codes_out = buffers
+            else:
+                state_out = value_out = codes_out = None
+            uniforms = rng.block_uniforms(seed, STREAM_STATES, start, rows, d, out=state_out)
+            codes, _ = draw_states(model, uniforms, codes=codes_out)
+            value_uniforms = rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
+                                                out=value_out)
+            group.append(decode(model, codes, value_uniforms))
+        yield group
+        group = None           # not kept alive while the next chunk is drawn
