@@ -28,6 +28,7 @@ from engine.quality.seed_marginals import SeedMarginals, count_marginals, from_o
 from engine.quality.conditioning import scenario_support
 from engine.sampling import conditional, forward
 from engine.sampling.conditions import parse_conditions
+from engine.sampling.prefetch import prefetch
 
 
 class NotFittedError(SimioError, AttributeError):
@@ -153,7 +154,7 @@ class Synthesizer:
         generation = self.generate(n, seed=seed, conditions=conditions)
         groups = generation.frame_groups or ([frame] for frame in generation.frames)
         with TableWriter(path, fmt, formula_guard=formula_guard) as writer:
-            for group in groups:
+            for group in prefetch(groups):
                 _write_group(writer, group, on_chunk)
                 del group              # freed before the next chunk is drawn
         generation.frames = generation.frame_groups = None
