@@ -251,46 +251,43 @@ def _within_bin_latent_values(codes, mean, missing_state, sigma, cum, knot_x, kn
     underflows (the slice lies far out in one tail of the latent), the truncated normal is
     replaced by its exponential limit at the slice's nearer edge.
     """
-    n = codes.shape[0]
-    for i in range(n):
-        b = codes[i]
-        if b == missing_state:
-            out[i] = np.nan
-            level_out[i] = np.nan
-            continue
-        width = cum[b + 1] - cum[b]
-        lo_c = cdf_lo[b]
-        hi_c = cdf_hi[b]
-        u = uniforms[i]
-        q = lo_c + u * (hi_c - lo_c)
-        if width > 0.0 and hi_c > lo_c:
-            m = mean[i]
-            a = (_ndtri(cum[b] + lo_c * width) - m) / sigma
-            c = (_ndtri(cum[b] + hi_c * width) - m) / sigma
-            s = _truncated_normal(a, c, u)
-            level = (_ndtr(m + sigma * s) - cum[b]) / width
-            q = min(max(level, lo_c), hi_c)
-        level_out[i] = q
-        x = _invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
-        if round_to_integer:
-            x = np.floor(x + 0.5)
-        out[i] = x
+    z_lo = np.empty(cdf_lo.shape[0])
+    z_hi = np.empty(cdf_lo.shape[0])
+    _bin_edge_scores(cum, cdf_lo, cdf_hi, z_lo, z_hi)
+    # empty configuration arguments: each row has its own mean
+    _latent_values_per_bin(codes, mean, np.zeros(0, dtype=np.int64), np.zeros(0),
+                           np.zeros(0, dtype=np.bool_), np.zeros((0, 4)), missing_state, sigma, cum, z_lo, z_hi, knot_x, knot_c, n_knots,
+                           cdf_lo, cdf_hi, uniforms, round_to_integer, out, level_out)
 
 
 @kernel
 def _truncated_normal(a, c, u):
     """The standard normal's ``u``-quantile restricted to [a, c] (a < c; either may be
     infinite)."""
-    if a > 0.0:      # upper tail: survival probabilities keep their precision
+    base, mass = _truncation(a, c)
+    return _truncated_quantile(a, c, base, mass, u)
+
+
+@kernel
+def _truncation(a, c):
+    """(base, mass) of N(0, 1) on [a, c]: from the upper tail (survival at ``a``) when
+    a > 0, so the probabilities keep their precision, else from the CDF at ``a``."""
+    if a > 0.0:
         sa = _ndtr(-a)
-        mass = sa - _ndtr(-c)
-        if mass > _TINY_MASS:
-            return -_ndtri(sa - u * mass)
-        return _exponential_edge(a, c - a, u)
+        return sa, sa - _ndtr(-c)
     fa = _ndtr(a)
-    mass = _ndtr(c) - fa
+    return fa, _ndtr(c) - fa
+
+
+@kernel
+def _truncated_quantile(a, c, base, mass, u):
+    """``_truncated_normal`` given its ``_truncation`` (computed once, used per row)."""
+    if a > 0.0:
+        if mass > _TINY_MASS:
+            return -_ndtri(base - u * mass)
+        return _exponential_edge(a, c - a, u)
     if mass > _TINY_MASS:
-        return _ndtri(fa + u * mass)
+        return _ndtri(base + u * mass)
     return -_exponential_edge(-c, c - a, 1.0 - u)
 
 
@@ -377,8 +374,7 @@ def _tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_
 def _bin_edge_scores(cum, cdf_lo, cdf_hi, z_lo, z_hi):
     """Each bin's allowed slice on the copula scale: ``z_lo[b]``, ``z_hi[b]`` (outputs,
     float64[B]) are the normal quantiles of ``cum[b] + cdf_lo[b] * width`` and
-    ``... cdf_hi[b] * width``, exactly the edges ``_within_bin_latent_values`` computes
-    per row; computed once per bin instead."""
+    ``... cdf_hi[b] * width``: the ends of the slice a latent node's draw is truncated to."""
     for b in range(cdf_lo.shape[0]):
         width = cum[b + 1] - cum[b]
         z_lo[b] = _ndtri(cum[b] + cdf_lo[b] * width)
@@ -386,25 +382,26 @@ def _bin_edge_scores(cum, cdf_lo, cdf_hi, z_lo, z_hi):
 
 
 @kernel
-def _latent_values_by_config(codes, config, mu, missing_state, sigma, cum, z_lo, z_hi,
-                             knot_x, knot_c, n_knots, cdf_lo, cdf_hi, uniforms,
-                             round_to_integer, memo_done, memo, out, level_out):
-    """``_within_bin_latent_values`` for a node whose latent mean is ``mu[config[i]]``
-    (a probit node given its parents' states), bit for bit, with the truncation of each
-    (configuration, bin) computed once and kept in ``memo`` instead of once per row.
+def _latent_values_per_bin(codes, mean, config, mu, memo_done, memo, missing_state, sigma,
+                           cum, z_lo, z_hi, knot_x, knot_c, n_knots, cdf_lo, cdf_hi,
+                           uniforms, round_to_integer, out, level_out):
+    """``_within_bin_latent_values`` bit for bit, with the per-row work that only depends
+    on the bin (or the configuration and bin) done once instead of once per row.
 
     Parameters
     ----------
-    config : int64[n]               each row's parent configuration
-    mu : float64[n_configs]         latent mean of each configuration
-    z_lo, z_hi : float64[B]         ``_bin_edge_scores`` of the bins
-    memo_done : bool[n_configs * B] whether a (configuration, bin) is in ``memo``
-                                    (all False on entry)
-    memo : float64[n_configs * B, 4]  scratch: the truncation's a, c, base CDF, mass
-    others                          as in ``_within_bin_latent_values``
+    z_lo, z_hi : float64[B]     ``_bin_edge_scores`` of the bins (the slices' edges)
+    mean : float64[n]           each row's latent mean, used when ``memo_done`` is empty
+    config : int64[n]           else each row's parent configuration, whose latent mean is
+    mu : float64[n_configs]     ``mu[config[i]]`` (a probit node given its parents' states)
+    memo_done : bool[n_configs * B]  whether a (configuration, bin)'s truncation is in
+                                ``memo`` (all False on entry), or empty (per-row means)
+    memo : float64[n_configs * B, 4]  scratch: the truncation's a, c, base, mass
+    others                      as in ``_within_bin_latent_values``
     """
     n = codes.shape[0]
     n_bins = cdf_lo.shape[0]
+    by_config = memo_done.shape[0] > 0
     for i in range(n):
         b = codes[i]
         if b == missing_state:
@@ -417,66 +414,19 @@ def _latent_values_by_config(codes, config, mu, missing_state, sigma, cum, z_lo,
         u = uniforms[i]
         q = lo_c + u * (hi_c - lo_c)
         if width > 0.0 and hi_c > lo_c:
-            m = mu[config[i]]
-            key = config[i] * n_bins + b
-            if not memo_done[key]:
-                a = (z_lo[b] - m) / sigma
-                c = (z_hi[b] - m) / sigma
-                memo[key, 0] = a
-                memo[key, 1] = c
-                if a > 0.0:
-                    sa = _ndtr(-a)
-                    memo[key, 2] = sa
-                    memo[key, 3] = sa - _ndtr(-c)
-                else:
-                    fa = _ndtr(a)
-                    memo[key, 2] = fa
-                    memo[key, 3] = _ndtr(c) - fa
-                memo_done[key] = True
-            a = memo[key, 0]
-            c = memo[key, 1]
-            base = memo[key, 2]
-            mass = memo[key, 3]
-            # the branches of _truncated_normal, with its CDF values looked up
-            if a > 0.0:
-                if mass > _TINY_MASS:
-                    s = -_ndtri(base - u * mass)
-                else:
-                    s = _exponential_edge(a, c - a, u)
-            elif mass > _TINY_MASS:
-                s = _ndtri(base + u * mass)
+            if by_config:
+                m = mu[config[i]]
+                key = config[i] * n_bins + b
+                if not memo_done[key]:
+                    memo[key, 0] = (z_lo[b] - m) / sigma
+                    memo[key, 1] = (z_hi[b] - m) / sigma
+                    memo[key, 2], memo[key, 3] = _truncation(memo[key, 0], memo[key, 1])
+                    memo_done[key] = True
+                s = _truncated_quantile(memo[key, 0], memo[key, 1], memo[key, 2],
+                                        memo[key, 3], u)
             else:
-                s = -_exponential_edge(-c, c - a, 1.0 - u)
-            level = (_ndtr(m + sigma * s) - cum[b]) / width
-            q = min(max(level, lo_c), hi_c)
-        level_out[i] = q
-        x = _invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
-        if round_to_integer:
-            x = np.floor(x + 0.5)
-        out[i] = x
-
-
-@kernel
-def _latent_values_with_edges(codes, mean, missing_state, sigma, cum, z_lo, z_hi, knot_x,
-                              knot_c, n_knots, cdf_lo, cdf_hi, uniforms, round_to_integer,
-                              out, level_out):
-    """``_within_bin_latent_values`` bit for bit, with the bins' edge scores ``z_lo``,
-    ``z_hi`` (``_bin_edge_scores``) passed in instead of two normal quantiles per row."""
-    n = codes.shape[0]
-    for i in range(n):
-        b = codes[i]
-        if b == missing_state:
-            out[i] = np.nan
-            level_out[i] = np.nan
-            continue
-        width = cum[b + 1] - cum[b]
-        lo_c = cdf_lo[b]
-        hi_c = cdf_hi[b]
-        u = uniforms[i]
-        q = lo_c + u * (hi_c - lo_c)
-        if width > 0.0 and hi_c > lo_c:
-            m = mean[i]
-            s = _truncated_normal((z_lo[b] - m) / sigma, (z_hi[b] - m) / sigma, u)
+                m = mean[i]
+                s = _truncated_normal((z_lo[b] - m) / sigma, (z_hi[b] - m) / sigma, u)
             level = (_ndtr(m + sigma * s) - cum[b]) / width
             q = min(max(level, lo_c), hi_c)
         level_out[i] = q

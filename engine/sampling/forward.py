@@ -18,8 +18,8 @@ from engine import rng
 from engine.model import relations
 from engine.model.parameters import within_scores
 from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
-                                      _latent_values_by_config, _latent_values_with_edges,
-                                      _tilted_levels, _within_bin_values)
+                                      _latent_values_per_bin, _tilted_levels,
+                                      _within_bin_values)
 from engine.sampling.rowsplit import split_rows
 
 # Rows per chunk: 4 blocks (262,144 rows) keep a 50-column chunk's working arrays near
@@ -145,23 +145,21 @@ def _latent_values(model, j, codes, scores, lo_cdf, hi_cdf, uniforms, values):
     z_lo, z_hi = np.empty(enc.n_bins), np.empty(enc.n_bins)
     _bin_edge_scores(cum, lo_cdf, hi_cdf, z_lo, z_hi)
     integer = bool(enc.is_integer)
-    if within is None and mu.shape[0] * enc.n_bins <= MEMO_CELLS_PER_ROW * n:
-        def run(lo, hi):                    # each thread keeps its own memo
-            memo_done = np.zeros(mu.shape[0] * enc.n_bins, dtype=np.bool_)
-            _latent_values_by_config(state[lo:hi], cfg[lo:hi], mu, enc.missing_state, sigma,
-                                     cum, z_lo, z_hi, enc.knot_x, enc.knot_c, enc.n_knots,
-                                     lo_cdf, hi_cdf, uniforms[lo:hi], integer, memo_done,
-                                     np.empty((memo_done.shape[0], 4)), values[lo:hi],
-                                     levels[lo:hi])
+    by_config = within is None and mu.shape[0] * enc.n_bins <= MEMO_CELLS_PER_ROW * n
+    if by_config:
+        mean = np.empty(0)
     else:
         mean = mu[cfg] if within is None else \
             within["centre"][cfg] + _within_shift(model, within, codes, scores)
+        cfg, mu = np.empty(0, dtype=np.int64), np.empty(0)
 
-        def run(lo, hi):
-            _latent_values_with_edges(state[lo:hi], mean[lo:hi], enc.missing_state, sigma, cum,
-                                      z_lo, z_hi, enc.knot_x, enc.knot_c, enc.n_knots, lo_cdf,
-                                      hi_cdf, uniforms[lo:hi], integer, values[lo:hi],
-                                      levels[lo:hi])
+    def run(lo, hi):                        # each thread keeps its own memo
+        memo_done = np.zeros(mu.shape[0] * enc.n_bins if by_config else 0, dtype=np.bool_)
+        _latent_values_per_bin(state[lo:hi], mean[lo:hi], cfg[lo:hi], mu, memo_done,
+                               np.empty((memo_done.shape[0], 4)), enc.missing_state, sigma,
+                               cum, z_lo, z_hi, enc.knot_x, enc.knot_c, enc.n_knots, lo_cdf,
+                               hi_cdf, uniforms[lo:hi], integer, values[lo:hi],
+                               levels[lo:hi])
     split_rows(n, run)
     return levels
 

@@ -1,9 +1,12 @@
-"""The throughput kernels (issue 18) against the per-row kernel they replace.
+"""The throughput kernels (issue 18) against the per-row computation they replace.
 
-``_latent_values_by_config`` and ``_latent_values_with_edges`` must give the very same
-doubles as ``_within_bin_latent_values`` (itself checked against the naive reference in
-test_kernels.py): same operations, only computed once per bin or (configuration, bin)
-instead of once per row. Random inputs, fixed seeds, far tails and narrowed bins forced in.
+``_latent_values_per_bin`` (by configuration, and with per-row means) must give the very same
+doubles as the row-by-row loop the sampler ran before (``per_row_reference``: two normal
+quantiles for the slice's edges, the truncated normal and a CDF per row, written out here
+in Python over the kernels' own scalar functions; the kernel as a whole is checked against
+scipy in test_kernels.py): same operations, only computed once per bin or (configuration,
+bin) instead of once per row. Random inputs, fixed seeds, far tails and empty and narrowed
+bins forced in.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.sampling._kernels import (_bin_edge_scores, _latent_values_by_config,
-                                      _latent_values_with_edges, _within_bin_latent_values)
+from engine.sampling import _kernels as K
+from engine.sampling._kernels import (_bin_edge_scores, _latent_values_per_bin,
+                                      _within_bin_latent_values)
 from tests.engine.sampling.test_kernels import random_bounds, random_knots
 
 
@@ -41,12 +45,35 @@ def _case(seed: int):
             u, bool(seed % 3 == 0))
 
 
-def _reference(codes, mean, missing_state, sigma, cum, knot_x, knot_c, n_knots, lo, hi, u,
-               integer):
-    out, levels = np.full(codes.size, -1.0), np.full(codes.size, -1.0)
-    _within_bin_latent_values(codes, mean, missing_state, sigma, cum, knot_x, knot_c, n_knots,
-                              lo, hi, u, integer, out, levels)
+def per_row_reference(codes, mean, missing_state, sigma, cum, knot_x, knot_c, n_knots, lo,
+                      hi, u, integer):
+    """The pre-issue-18 per-row latent draw, row by row."""
+    out, levels = np.empty(codes.size), np.empty(codes.size)
+    for i, b in enumerate(codes):
+        if b == missing_state:
+            out[i] = levels[i] = np.nan
+            continue
+        width = cum[b + 1] - cum[b]
+        q = lo[b] + u[i] * (hi[b] - lo[b])
+        if width > 0.0 and hi[b] > lo[b]:
+            a = (K._ndtri(cum[b] + lo[b] * width) - mean[i]) / sigma
+            c = (K._ndtri(cum[b] + hi[b] * width) - mean[i]) / sigma
+            s = K._truncated_normal(a, c, u[i])
+            level = (K._ndtr(mean[i] + sigma * s) - cum[b]) / width
+            q = min(max(level, lo[b]), hi[b])
+        levels[i] = q
+        x = K._invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
+        out[i] = np.floor(x + 0.5) if integer else x
     return out, levels
+
+
+def _reference(*args):
+    ref = per_row_reference(*args)
+    out, levels = np.full(args[0].size, -1.0), np.full(args[0].size, -1.0)
+    _within_bin_latent_values(*args, out, levels)          # the wrapper: the same numbers
+    np.testing.assert_array_equal(out, ref[0])
+    np.testing.assert_array_equal(levels, ref[1])
+    return ref
 
 
 def _edges(cum, lo, hi):
@@ -56,28 +83,28 @@ def _edges(cum, lo, hi):
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_latent_values_by_config_is_the_per_row_kernel_bit_for_bit(seed):
+def test_latent_values_by_config_are_the_per_row_draw_bit_for_bit(seed):
     codes, config, mu, ms, sigma, cum, kx, kc, nk, lo, hi, u, integer = _case(seed)
     ref, ref_levels = _reference(codes, mu[config], ms, sigma, cum, kx, kc, nk, lo, hi, u,
                                  integer)
-    z_lo, z_hi = _edges(cum, lo, hi)
     memo_done = np.zeros(mu.size * lo.size, dtype=np.bool_)
-    memo = np.empty((memo_done.size, 4))
     out, levels = np.full(codes.size, -1.0), np.full(codes.size, -1.0)
-    _latent_values_by_config(codes, config, mu, ms, sigma, cum, z_lo, z_hi, kx, kc, nk, lo, hi,
-                             u, integer, memo_done, memo, out, levels)
+    _latent_values_per_bin(codes, np.empty(0), config, mu, memo_done,
+                           np.empty((memo_done.size, 4)), ms, sigma, cum, *_edges(cum, lo, hi),
+                           kx, kc, nk, lo, hi, u, integer, out, levels)
     np.testing.assert_array_equal(out, ref)          # NaN == NaN for assert_array_equal
     np.testing.assert_array_equal(levels, ref_levels)
     assert memo_done.sum() <= len({(c, b) for c, b in zip(config, codes)})
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_latent_values_with_edges_is_the_per_row_kernel_bit_for_bit(seed):
+def test_latent_values_with_row_means_are_the_per_row_draw_bit_for_bit(seed):
     codes, config, mu, ms, sigma, cum, kx, kc, nk, lo, hi, u, integer = _case(seed)
     mean = mu[config] + np.random.default_rng(seed).normal(0.0, 0.7, codes.size)
     ref, ref_levels = _reference(codes, mean, ms, sigma, cum, kx, kc, nk, lo, hi, u, integer)
     out, levels = np.full(codes.size, -1.0), np.full(codes.size, -1.0)
-    _latent_values_with_edges(codes, mean, ms, sigma, cum, *_edges(cum, lo, hi), kx, kc, nk,
-                              lo, hi, u, integer, out, levels)
+    _latent_values_per_bin(codes, mean, np.empty(0, dtype=np.int64), np.empty(0),
+                           np.empty(0, dtype=np.bool_), np.empty((0, 4)), ms, sigma, cum,
+                           *_edges(cum, lo, hi), kx, kc, nk, lo, hi, u, integer, out, levels)
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(levels, ref_levels)
