@@ -6,6 +6,7 @@
     python3 benchmarks/run_all.py --only fit sampling
     python3 benchmarks/run_all.py --only coherence peers   # ground truth; SDV / MOSTLY AI
     python3 benchmarks/run_all.py --only startup   # whole-process CPU of the simio command
+    python3 benchmarks/run_all.py --only wide      # 1M rows from 10k x 30 / x 120 models
 
 See benchmarks/README.md for what each number means.
 """
@@ -26,7 +27,7 @@ if __package__ in (None, ""):
 from benchmarks import _common as C  # noqa: E402
 from benchmarks import (  # noqa: E402
     bench_coherence, bench_conditional, bench_fidelity, bench_fit, bench_peers, bench_sampling,
-    bench_startup,
+    bench_startup, bench_wide_generate,
 )
 
 SECTIONS = {
@@ -37,6 +38,7 @@ SECTIONS = {
     "coherence": ("Ground-truth coherence of the contract scenario", bench_coherence),
     "peers": ("Peers: SDV and MOSTLY AI on the same seed and scenario", bench_peers),
     "startup": ("Start-up: whole-process CPU of the simio command", bench_startup),
+    "wide": ("Generation throughput on wide tables (1M rows to parquet)", bench_wide_generate),
 }
 
 
@@ -93,6 +95,8 @@ def targets(results: dict) -> list[dict]:
                      "<", 1.0, "x"))
     if "startup" in results:
         rows += bench_startup.targets(results["startup"])
+    if "wide" in results:
+        rows += bench_wide_generate.targets(results["wide"])
     for n in (_get(results, "conditional", "sizes") or []):
         rows.append((f"conditioned / unconditioned sample time, {n:,} rows",
                      cond(n, "ratio"), "<=", 3.0, "x"))

@@ -28,16 +28,25 @@ def block_generator(seed: int, stream, block: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(sequence))
 
 
-def block_uniforms(seed: int, stream, start_block: int, n_rows: int, width: int) -> np.ndarray:
-    """Uniforms of shape (n_rows, width) for rows starting at ``start_block * BLOCK_ROWS``."""
-    out = np.empty((n_rows, width), dtype=np.float64)
+def block_uniforms(seed: int, stream, start_block: int, n_rows: int, width: int,
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """Uniforms of shape (n_rows, width) for rows starting at ``start_block * BLOCK_ROWS``.
+
+    ``out``: a C-contiguous float64 array of that shape to fill (a caller drawing chunk
+    after chunk reuses one, instead of faulting in fresh pages for each)."""
+    if out is None:
+        out = np.empty((n_rows, width), dtype=np.float64)
+    elif out.shape != (n_rows, width) or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be C-contiguous float64 of shape {(n_rows, width)}")
     done = 0
     block = start_block
     while done < n_rows:
         take = min(BLOCK_ROWS, n_rows - done)
         # A block's stream is filled row-major, so its first ``take`` rows are the same
         # numbers whether or not the rest of the block is drawn.
-        out[done:done + take] = block_generator(seed, stream, block).random((take, width))
+        # Filled in place (the same numbers as ``random((take, width))``): no temporary
+        # block-sized array to allocate, fault in and copy.
+        block_generator(seed, stream, block).random(out=out[done:done + take])
         done += take
         block += 1
     return out

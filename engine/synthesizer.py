@@ -28,6 +28,7 @@ from engine.quality.seed_marginals import SeedMarginals, count_marginals, from_o
 from engine.quality.conditioning import scenario_support
 from engine.sampling import conditional, forward
 from engine.sampling.conditions import calendar_units, parse_conditions
+from engine.sampling.prefetch import prefetch
 
 
 class NotFittedError(SimioError, AttributeError):
@@ -48,6 +49,9 @@ class Generation:
     # they cover every column and pair the scenario touches; else None.
     scenario_support: dict | None = None
     frames: Iterator[pd.DataFrame] | None = None
+    # The same rows as lists of frames, each list one chunk for a writer to write as one
+    # unit (``forward.iter_sample_groups``); None: each frame is its own unit.
+    frame_groups: Iterator[list[pd.DataFrame]] | None = None
 
     @property
     def status(self) -> str:
@@ -127,7 +131,9 @@ class Synthesizer:
         conditions = translate_conditions(model, calendar_units(model.schema_, conditions))
         scenario = parse_conditions(model.schema_, conditions, self._dropped_columns())
         if scenario.is_empty:
-            return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows))
+            return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows),
+                              frame_groups=forward.iter_sample_groups(model, n, seed,
+                                                                      chunk_rows))
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)
         return Generation(n, draw.rows_generated, seed, scenario=scenario.to_dict(),
                           upweight_needed=draw.upweight_needed,
@@ -165,12 +171,12 @@ class Synthesizer:
             raise SimioError("simio_invalid_field", f"row_count {n:,} exceeds the "
                              f"{writer.max_rows:,} data rows a {fmt} file can hold.")
         generation = self.generate(n, seed=seed, conditions=conditions)
+        groups = generation.frame_groups or ([frame] for frame in generation.frames)
         with writer:
-            for frame in generation.frames:
-                writer.write(frame)
-                if on_chunk is not None:
-                    on_chunk(frame)
-        generation.frames = None
+            for group in prefetch(groups):
+                _write_group(writer, group, on_chunk)
+                del group              # freed before the next chunk is drawn
+        generation.frames = generation.frame_groups = None
         return generation
 
     def write_dataset(self, path, n: int, *, seed: int | None = None,
@@ -213,6 +219,13 @@ class Synthesizer:
             raise NotFittedError("simio_invalid_field",
                                  "this Synthesizer is not fitted yet; call fit(seed) first")
         return self.model_
+
+
+def _write_group(writer, group, on_chunk) -> None:
+    writer.write_group(group)
+    if on_chunk is not None:
+        for frame in group:
+            on_chunk(frame)
 
 
 def _saved_marginals(extra: dict, model) -> SeedMarginals | None:

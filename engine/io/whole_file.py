@@ -34,6 +34,10 @@ class WholeFileWriter:
         self._chunks.append(chunk)
         self.rows += len(chunk)
 
+    def write_group(self, chunks: list[pd.DataFrame]) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
     def __exit__(self, exc_type, exc, tb) -> bool:
         chunks, self._chunks = self._chunks, []
         if exc_type is not None:

@@ -58,22 +58,33 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
     the row is weighted by the normaliser. That is likelihood weighting: the weighted rows
     follow P(rows | evidence), parents included. Fixing a node without the weight would be
     an intervention instead.
+
+    Node by node, all rows at a time (not row by row): one node's table stays in cache
+    while every row reads it, which is several times faster on wide models with large
+    tables; the arithmetic per row is unchanged, so codes and weights are identical. Pass
+    ``codes_out`` in Fortran order (``draw_states`` does) so each node's column is
+    contiguous.
     """
     n = uniforms.shape[0]
     d = order.shape[0]
+    cfg = np.empty(n, dtype=np.int64)
     for i in range(n):
-        w = 1.0
-        for t in range(d):
-            j = order[t]
-            cfg = 0
-            for s in range(n_parents[j]):
-                parent_code = codes_out[i, parent_index[j, s]]
-                cfg += parent_map[parent_map_offset[j, s] + parent_code] * parent_stride[j, s]
-            k_card = card[j]
-            base = table_offset[j] + cfg * k_card
-            u = uniforms[i, j]
-            if is_evidence[j]:
-                eb = evidence_offset[j]
+        weight_out[i] = 1.0
+    for t in range(d):
+        j = order[t]
+        for i in range(n):
+            cfg[i] = 0
+        for s in range(n_parents[j]):
+            parent = parent_index[j, s]
+            offset = parent_map_offset[j, s]
+            stride = parent_stride[j, s]
+            for i in range(n):
+                cfg[i] += parent_map[offset + codes_out[i, parent]] * stride
+        k_card = card[j]
+        if is_evidence[j]:
+            eb = evidence_offset[j]
+            for i in range(n):
+                base = table_offset[j] + cfg[i] * k_card
                 total = 0.0
                 prev = 0.0
                 for k in range(k_card):
@@ -82,7 +93,7 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
                     prev = c
                 chosen = 0
                 if total > 0.0:
-                    target = u * total
+                    target = uniforms[i, j] * total
                     acc = 0.0
                     prev = 0.0
                     for k in range(k_card):
@@ -95,18 +106,20 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
                             if target < acc:
                                 break
                 codes_out[i, j] = chosen
-                w *= total
-            else:
+                weight_out[i] *= total
+        else:
+            for i in range(n):
+                base = table_offset[j] + cfg[i] * k_card
+                u = uniforms[i, j]
                 lo = 0
                 hi = k_card - 1
                 while lo < hi:
-                    mid = (lo + hi) // 2
+                    mid = (lo + hi) >> 1
                     if u < cdf[base + mid]:
                         hi = mid
                     else:
                         lo = mid + 1
                 codes_out[i, j] = lo
-        weight_out[i] = w
 
 
 @kernel
@@ -238,46 +251,43 @@ def _within_bin_latent_values(codes, mean, missing_state, sigma, cum, knot_x, kn
     underflows (the slice lies far out in one tail of the latent), the truncated normal is
     replaced by its exponential limit at the slice's nearer edge.
     """
-    n = codes.shape[0]
-    for i in range(n):
-        b = codes[i]
-        if b == missing_state:
-            out[i] = np.nan
-            level_out[i] = np.nan
-            continue
-        width = cum[b + 1] - cum[b]
-        lo_c = cdf_lo[b]
-        hi_c = cdf_hi[b]
-        u = uniforms[i]
-        q = lo_c + u * (hi_c - lo_c)
-        if width > 0.0 and hi_c > lo_c:
-            m = mean[i]
-            a = (_ndtri(cum[b] + lo_c * width) - m) / sigma
-            c = (_ndtri(cum[b] + hi_c * width) - m) / sigma
-            s = _truncated_normal(a, c, u)
-            level = (_ndtr(m + sigma * s) - cum[b]) / width
-            q = min(max(level, lo_c), hi_c)
-        level_out[i] = q
-        x = _invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
-        if round_to_integer:
-            x = np.floor(x + 0.5)
-        out[i] = x
+    z_lo = np.empty(cdf_lo.shape[0])
+    z_hi = np.empty(cdf_lo.shape[0])
+    _bin_edge_scores(cum, cdf_lo, cdf_hi, z_lo, z_hi)
+    # empty configuration arguments: each row has its own mean
+    _latent_values_per_bin(codes, mean, np.zeros(0, dtype=np.int64), np.zeros(0),
+                           np.zeros(0, dtype=np.bool_), np.zeros((0, 4)), missing_state, sigma, cum, z_lo, z_hi, knot_x, knot_c, n_knots,
+                           cdf_lo, cdf_hi, uniforms, round_to_integer, out, level_out)
 
 
 @kernel
 def _truncated_normal(a, c, u):
     """The standard normal's ``u``-quantile restricted to [a, c] (a < c; either may be
     infinite)."""
-    if a > 0.0:      # upper tail: survival probabilities keep their precision
+    base, mass = _truncation(a, c)
+    return _truncated_quantile(a, c, base, mass, u)
+
+
+@kernel
+def _truncation(a, c):
+    """(base, mass) of N(0, 1) on [a, c]: from the upper tail (survival at ``a``) when
+    a > 0, so the probabilities keep their precision, else from the CDF at ``a``."""
+    if a > 0.0:
         sa = _ndtr(-a)
-        mass = sa - _ndtr(-c)
-        if mass > _TINY_MASS:
-            return -_ndtri(sa - u * mass)
-        return _exponential_edge(a, c - a, u)
+        return sa, sa - _ndtr(-c)
     fa = _ndtr(a)
-    mass = _ndtr(c) - fa
+    return fa, _ndtr(c) - fa
+
+
+@kernel
+def _truncated_quantile(a, c, base, mass, u):
+    """``_truncated_normal`` given its ``_truncation`` (computed once, used per row)."""
+    if a > 0.0:
+        if mass > _TINY_MASS:
+            return -_ndtri(base - u * mass)
+        return _exponential_edge(a, c - a, u)
     if mass > _TINY_MASS:
-        return _ndtri(fa + u * mass)
+        return _ndtri(base + u * mass)
     return -_exponential_edge(-c, c - a, 1.0 - u)
 
 
@@ -358,3 +368,69 @@ def _tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_
         r = min(max(r, 0.0), 1.0)
         lo_l = grid_level[b, chosen]
         level_out[i] = lo_l + r * (grid_level[b, chosen + 1] - lo_l)
+
+
+@kernel
+def _bin_edge_scores(cum, cdf_lo, cdf_hi, z_lo, z_hi):
+    """Each bin's allowed slice on the copula scale: ``z_lo[b]``, ``z_hi[b]`` (outputs,
+    float64[B]) are the normal quantiles of ``cum[b] + cdf_lo[b] * width`` and
+    ``... cdf_hi[b] * width``: the ends of the slice a latent node's draw is truncated to."""
+    for b in range(cdf_lo.shape[0]):
+        width = cum[b + 1] - cum[b]
+        z_lo[b] = _ndtri(cum[b] + cdf_lo[b] * width)
+        z_hi[b] = _ndtri(cum[b] + cdf_hi[b] * width)
+
+
+@kernel
+def _latent_values_per_bin(codes, mean, config, mu, memo_done, memo, missing_state, sigma,
+                           cum, z_lo, z_hi, knot_x, knot_c, n_knots, cdf_lo, cdf_hi,
+                           uniforms, round_to_integer, out, level_out):
+    """``_within_bin_latent_values`` bit for bit, with the per-row work that only depends
+    on the bin (or the configuration and bin) done once instead of once per row.
+
+    Parameters
+    ----------
+    z_lo, z_hi : float64[B]     ``_bin_edge_scores`` of the bins (the slices' edges)
+    mean : float64[n]           each row's latent mean, used when ``memo_done`` is empty
+    config : int64[n]           else each row's parent configuration, whose latent mean is
+    mu : float64[n_configs]     ``mu[config[i]]`` (a probit node given its parents' states)
+    memo_done : bool[n_configs * B]  whether a (configuration, bin)'s truncation is in
+                                ``memo`` (all False on entry), or empty (per-row means)
+    memo : float64[n_configs * B, 4]  scratch: the truncation's a, c, base, mass
+    others                      as in ``_within_bin_latent_values``
+    """
+    n = codes.shape[0]
+    n_bins = cdf_lo.shape[0]
+    by_config = memo_done.shape[0] > 0
+    for i in range(n):
+        b = codes[i]
+        if b == missing_state:
+            out[i] = np.nan
+            level_out[i] = np.nan
+            continue
+        width = cum[b + 1] - cum[b]
+        lo_c = cdf_lo[b]
+        hi_c = cdf_hi[b]
+        u = uniforms[i]
+        q = lo_c + u * (hi_c - lo_c)
+        if width > 0.0 and hi_c > lo_c:
+            if by_config:
+                m = mu[config[i]]
+                key = config[i] * n_bins + b
+                if not memo_done[key]:
+                    memo[key, 0] = (z_lo[b] - m) / sigma
+                    memo[key, 1] = (z_hi[b] - m) / sigma
+                    memo[key, 2], memo[key, 3] = _truncation(memo[key, 0], memo[key, 1])
+                    memo_done[key] = True
+                s = _truncated_quantile(memo[key, 0], memo[key, 1], memo[key, 2],
+                                        memo[key, 3], u)
+            else:
+                m = mean[i]
+                s = _truncated_normal((z_lo[b] - m) / sigma, (z_hi[b] - m) / sigma, u)
+            level = (_ndtr(m + sigma * s) - cum[b]) / width
+            q = min(max(level, lo_c), hi_c)
+        level_out[i] = q
+        x = _invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
+        if round_to_integer:
+            x = np.floor(x + 0.5)
+        out[i] = x

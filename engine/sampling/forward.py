@@ -17,14 +17,22 @@ from engine.normal import ndtri
 from engine import calendar, rng
 from engine.model import relations
 from engine.sampling import tilt
-from engine.sampling._kernels import (_forward_sample,
-                                      _within_bin_latent_values, _within_bin_values)
+from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
+                                      _latent_values_per_bin, _within_bin_values)
+from engine.sampling.rowsplit import split_rows
 
 # Rows per chunk: 4 blocks (262,144 rows) keep a 50-column chunk's working arrays near
 # 100 MB while amortising per-chunk overhead.
 DEFAULT_CHUNK_ROWS = 4 * rng.BLOCK_ROWS
 STREAM_STATES = 0
 STREAM_VALUES = 1
+# A probit node's per-(configuration, bin) truncation memo is used while it has at most
+# this many entries per row of the chunk; beyond, most entries would be computed for one
+# row only and the plain per-row kernel is cheaper.
+MEMO_CELLS_PER_ROW = 2
+# Cells decoded at a time when writing (``unit_rows_for``): 8M cells (64 MB per float
+# array) keep a 120-column model's working set small; a 30-column chunk is one unit.
+UNIT_CELLS = rng.BLOCK_ROWS * 128
 
 
 def no_evidence(d: int):
@@ -32,17 +40,22 @@ def no_evidence(d: int):
     return np.zeros(d, dtype=np.int64), np.ones(1), np.zeros(d, dtype=np.bool_)
 
 
-def draw_states(model, uniforms: np.ndarray, evidence=None) -> tuple[np.ndarray, np.ndarray]:
-    """States (rows x nodes) and likelihood weights for the given uniforms."""
+def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """States (rows x nodes) and likelihood weights for the given uniforms.
+
+    ``codes``: an int64 Fortran-ordered (rows x nodes) array to fill, else a new one."""
     kt = model.kernel_tables
     n, d = uniforms.shape
     ev_offset, ev, is_ev, *override = evidence if evidence is not None else no_evidence(d)
     cdf = override[0] if override and override[0] is not None else kt.cdf
-    codes = np.empty((n, d), dtype=np.int64)
+    if codes is None:
+        codes = np.empty((n, d), dtype=np.int64, order="F")   # column per node: see kernel
     weights = np.empty(n, dtype=np.float64)
-    _forward_sample(kt.order, kt.n_parents, kt.parent_index, kt.parent_map_offset,
-                    kt.parent_map, kt.parent_stride, kt.card, kt.table_offset, cdf,
-                    ev_offset, ev, is_ev, uniforms, codes, weights)
+    split_rows(n, lambda lo, hi: _forward_sample(
+        kt.order, kt.n_parents, kt.parent_index, kt.parent_map_offset, kt.parent_map,
+        kt.parent_stride, kt.card, kt.table_offset, cdf, ev_offset, ev, is_ev,
+        uniforms[lo:hi], codes[lo:hi], weights[lo:hi]))
     return codes, weights
 
 
@@ -97,24 +110,8 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
                 b = np.minimum(state, enc.n_bins - 1)
                 levels = lo_cdf[b] + uniforms * (hi_cdf - lo_cdf)[b]
         else:
-            levels = np.empty(n, dtype=np.float64)
-            cfg = model.config_of_rows(j, codes)
-            if within is None:
-                mean, sigma, cum = latent["mu"][cfg], float(latent["sigma"]), latent["cum"]
-            else:
-                mean = within["centre"][cfg] + tilt.within_shift(model, within, codes, scores)
-                sigma, cum = float(within["sigma"]), latent_cum(enc, latent)
-            tilted = tilt.latent_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
-                                        uniforms, mean, sigma, cum) if children else None
-            if tilted is None:
-                _within_bin_latent_values(state, mean, enc.missing_state, sigma, cum,
-                                          enc.knot_x, enc.knot_c, enc.n_knots, lo_cdf, hi_cdf,
-                                          uniforms, bool(enc.is_integer), values, levels)
-            else:
-                levels = tilted
-                _within_bin_values(state, enc.missing_state, enc.knot_x, enc.knot_c,
-                                   enc.n_knots, np.zeros(enc.n_bins), np.ones(enc.n_bins),
-                                   np.nan_to_num(levels), bool(enc.is_integer), values)
+            levels = _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf,
+                                    uniforms, values)
         if j in parents_tracked:
             scores[j] = _normal_scores(enc, latent, state, levels)
         np.clip(values, lower, upper, out=values)
@@ -123,7 +120,57 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
     # --- issue 14 hook: date/datetime columns leave as calendar arrays (engine/calendar.py)
     columns = calendar.calendar_columns(model.schema_, columns)
     # --- end hook
-    return pd.DataFrame({c.name: columns[c.name] for c in schema})
+    # copy=False: each column stays its own array; the default copy consolidates them
+    # into 2-d blocks (a full copy of the chunk, ~0.4 s per 262k x 120) for nothing.
+    return pd.DataFrame({c.name: columns[c.name] for c in schema}, copy=False)
+
+
+def _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, values):
+    """Fill ``values`` of a numeric node whose within-bin position follows a latent normal
+    (``_within_bin_latent_values``); returns the within-bin levels. The bins' edge scores
+    are computed once per bin, and a probit node's truncations once per (configuration,
+    bin) seen, not once per row: the same numbers, far fewer normal quantiles. In its wide
+    bins the position is first tilted towards its tracking ``children`` (engine/sampling/
+    tilt.py) where they give evidence."""
+    enc, latent, within = model.encodings_[j], model.node_latent(j), model.node_within(j)
+    state = codes[:, j]
+    n = state.shape[0]
+    cfg = model.config_of_rows(j, codes)
+    if within is None:
+        mu, sigma, cum = latent["mu"], float(latent["sigma"]), latent["cum"]
+    else:
+        sigma, cum = float(within["sigma"]), latent_cum(enc, latent)
+    integer = bool(enc.is_integer)
+    if children:
+        mean = mu[cfg] if within is None else \
+            within["centre"][cfg] + tilt.within_shift(model, within, codes, scores)
+        tilted = tilt.latent_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
+                                    uniforms, mean, sigma, cum)
+        if tilted is not None:
+            _within_bin_values(state, enc.missing_state, enc.knot_x, enc.knot_c,
+                               enc.n_knots, np.zeros(enc.n_bins), np.ones(enc.n_bins),
+                               np.nan_to_num(tilted), integer, values)
+            return tilted
+    levels = np.empty(n, dtype=np.float64)
+    z_lo, z_hi = np.empty(enc.n_bins), np.empty(enc.n_bins)
+    _bin_edge_scores(cum, lo_cdf, hi_cdf, z_lo, z_hi)
+    by_config = within is None and mu.shape[0] * enc.n_bins <= MEMO_CELLS_PER_ROW * n
+    if by_config:
+        mean = np.empty(0)
+    else:
+        mean = mu[cfg] if within is None else \
+            within["centre"][cfg] + tilt.within_shift(model, within, codes, scores)
+        cfg, mu = np.empty(0, dtype=np.int64), np.empty(0)
+
+    def run(lo, hi):                        # each thread keeps its own memo
+        memo_done = np.zeros(mu.shape[0] * enc.n_bins if by_config else 0, dtype=np.bool_)
+        _latent_values_per_bin(state[lo:hi], mean[lo:hi], cfg[lo:hi], mu, memo_done,
+                               np.empty((memo_done.shape[0], 4)), enc.missing_state, sigma,
+                               cum, z_lo, z_hi, enc.knot_x, enc.knot_c, enc.n_knots, lo_cdf,
+                               hi_cdf, uniforms[lo:hi], integer, values[lo:hi],
+                               levels[lo:hi])
+    split_rows(n, run)
+    return levels
 
 
 def numeric_slots(model) -> dict[int, int]:
@@ -189,13 +236,50 @@ def n_numeric(model) -> int:
 def iter_sample(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS
                 ) -> Iterator[pd.DataFrame]:
     """Unconditional rows in chunks of whole blocks; identical output for any chunk size."""
+    for group in iter_sample_groups(model, n_rows, seed, chunk_rows, unit_rows=chunk_rows):
+        yield group[0]
+
+
+def unit_rows_for(model, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> int:
+    """Rows decoded at a time for a writer: whole blocks, at most ``UNIT_CELLS`` cells, so
+    a wide model's working arrays stay small whatever the chunk (a narrow one's chunk is
+    one unit)."""
+    blocks = max(1, min(chunk_rows // rng.BLOCK_ROWS,
+                        UNIT_CELLS // (rng.BLOCK_ROWS * max(len(model.encodings_), 1))))
+    return blocks * rng.BLOCK_ROWS
+
+
+def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                       unit_rows: int | None = None) -> Iterator[list[pd.DataFrame]]:
+    """Per chunk of ``chunk_rows``, its rows as a list of frames of ``unit_rows`` each
+    (whole blocks; default ``unit_rows_for``). A writer writes each list as one unit, so
+    the file is the one whole-chunk frames give, while memory follows the unit."""
     d = len(model.encodings_)
     width = max(n_numeric(model), 1)
     chunk_blocks = max(1, chunk_rows // rng.BLOCK_ROWS)
+    unit_rows = unit_rows_for(model, chunk_rows) if unit_rows is None else unit_rows
+    unit_blocks = max(1, min(chunk_blocks, unit_rows // rng.BLOCK_ROWS))
     n_blocks = math.ceil(n_rows / rng.BLOCK_ROWS)
-    for start in range(0, n_blocks, chunk_blocks):
-        rows = min(chunk_blocks * rng.BLOCK_ROWS, n_rows - start * rng.BLOCK_ROWS)
-        uniforms = rng.block_uniforms(seed, STREAM_STATES, start, rows, d)
-        codes, _ = draw_states(model, uniforms)
-        value_uniforms = rng.block_uniforms(seed, STREAM_VALUES, start, rows, width)
-        yield decode(model, codes, value_uniforms)
+    full = unit_blocks * rng.BLOCK_ROWS
+    buffers = None
+    for chunk_start in range(0, n_blocks, chunk_blocks):
+        group = []
+        for start in range(chunk_start, min(chunk_start + chunk_blocks, n_blocks), unit_blocks):
+            rows = min(full, n_rows - start * rng.BLOCK_ROWS,
+                       (chunk_start + chunk_blocks - start) * rng.BLOCK_ROWS)
+            if rows == full and n_rows > full:
+                # Working arrays reused unit after unit: arrays this big are mmap-ed afresh
+                # by malloc each time, and faulting their pages in costs as much as
+                # drawing them.
+                buffers = buffers or (np.empty((full, d)), np.empty((full, width)),
+                                      np.empty((full, d), dtype=np.int64, order="F"))
+                state_out, value_out, codes_out = buffers
+            else:
+                state_out = value_out = codes_out = None
+            uniforms = rng.block_uniforms(seed, STREAM_STATES, start, rows, d, out=state_out)
+            codes, _ = draw_states(model, uniforms, codes=codes_out)
+            value_uniforms = rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
+                                                out=value_out)
+            group.append(decode(model, codes, value_uniforms))
+        yield group
+        group = None           # not kept alive while the next chunk is drawn
