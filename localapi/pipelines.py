@@ -63,7 +63,7 @@ def read_seed(app, dataset):
 # --- training ------------------------------------------------------------------------
 
 def run_dataset_create(app, conn, job, set_stage) -> None:
-    dataset = records.dataset(conn, job["dataset_id"], ready_only=False)
+    dataset = records.dataset(conn, job["dataset_id"], now=None, ready_only=False)
     if dataset["status"] != "processing":   # finished before a restart re-queued the job
         return
     started = time.perf_counter()
@@ -125,7 +125,7 @@ def forget_model(app, dataset_id) -> None:
 def run_generation_create(app, conn, job, set_stage) -> None:
     import json
 
-    gen = records.generation(conn, job["generation_id"])
+    gen = records.generation(conn, job["generation_id"], now=None)
     if gen["status"] != "processing":       # finished before a restart re-queued the job
         return
     request = json.loads(gen["request_json"])
@@ -149,7 +149,7 @@ def run_generation_create(app, conn, job, set_stage) -> None:
 
 
 def _generation_failed(app, conn, job, _code) -> None:
-    gen = records.generation(conn, job["generation_id"])
+    gen = records.generation(conn, job["generation_id"], now=None)
     with transaction(conn):
         if gen is not None and gen["status"] == "processing":
             quotas.release(conn, gen["tenant_id"], gen["rows_requested"])

@@ -65,7 +65,7 @@ def end_queued_job(db, job, event: str, *, now: float, actor: str | None = None)
                                  detail={"job_type": job["job_type"]}):
         return False
     if job["job_type"] == "generation_create" and job["generation_id"]:
-        gen = records.generation(db, job["generation_id"])
+        gen = records.generation(db, job["generation_id"], now=None)
         if gen is not None and gen["status"] == "processing":
             quotas.release(db, gen["tenant_id"], gen["rows_requested"])
             records.set_generation_status(db, gen["generation_id"], "failed")
@@ -85,7 +85,7 @@ def sweep(app, now: float | None = None) -> dict:
                 if end_queued_job(conn, job, "expire", now=now, actor=ACTOR):
                     counts["jobs"] += 1
         for folder in _subdirs(pipelines.dataset_dir(app, "x").parent):
-            row = records.dataset(conn, folder.name, ready_only=False)
+            row = records.dataset(conn, folder.name, now=None, ready_only=False)
             if row is None:
                 if _orphaned(folder):
                     pipelines.forget_model(app, folder.name)
@@ -104,7 +104,7 @@ def sweep(app, now: float | None = None) -> dict:
                                      subject=folder.name,
                                      detail={"tenant_id": row["tenant_id"]})
         for folder in _subdirs(pipelines.generation_dir(app, "x").parent):
-            row = records.generation(conn, folder.name)
+            row = records.generation(conn, folder.name, now=None)
             if row is None:
                 if _orphaned(folder):
                     shutil.rmtree(folder, ignore_errors=True)

@@ -22,10 +22,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
-from localapi import tls
 
 PLATFORMS = ("debian", "rhel", "macos", "windows")
 DEBIAN_ANCHORS = Path("/usr/local/share/ca-certificates")
@@ -49,6 +45,12 @@ class CA:
 
 def load_ca(path: str | os.PathLike) -> CA:
     """The CA certificate at ``path``; ValueError (one-line message) if it is not one."""
+    # cryptography costs ~0.1-0.3 s to import: loaded here, not by every `simio` command
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from localapi import tls
+
     path = Path(path).resolve()
     try:
         cert = tls.load_certificate(path)

@@ -158,7 +158,7 @@ def _train(staged: Path, filename, digest, display_name, auto_clean, wait, sheet
         raise
     job = current_app.extensions["simio_jobs"].run(db, job_id, wait)
     if job["status"] == "completed":
-        return 200, dataset_body(records.dataset(db, dataset_id))
+        return 200, dataset_body(records.dataset(db, dataset_id, now=None))
     if job["status"] == "failed":
         raise SimioError(job["error_code"], job["error_message"])
     return 202, {"dataset_id": dataset_id, "status": "processing", "request_id": request_id(),
@@ -170,7 +170,7 @@ def _train(staged: Path, filename, digest, display_name, auto_clean, wait, sheet
 def get_dataset(dataset_id):
     row = visible_dataset(dataset_id)
     touch(row)
-    return respond(dataset_body(records.dataset(get_db(), dataset_id)), 200)
+    return respond(dataset_body(records.dataset(get_db(), dataset_id, now=None)), 200)
 
 
 def touch(row) -> None:
@@ -249,7 +249,7 @@ def delete_dataset(dataset_id):
         raise not_found()
     db, t = get_db(), now()
     with transaction(db):
-        row = records.dataset(db, dataset_id, ready_only=False)     # any tenant, any state
+        row = records.dataset(db, dataset_id, now=None, ready_only=False)  # any tenant, state, age
         if row is not None and row["tenant_id"] != g.tenant_id:
             raise not_found()
         if row is not None and row["status"] != "deleted":

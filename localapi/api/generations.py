@@ -71,7 +71,7 @@ def _generate(dataset, rows, fmt, seed, body, wait):
     if job["status"] == "failed":
         raise SimioError(job["error_code"], job["error_message"])
     if job["status"] == "completed":
-        gen = records.generation(db, generation_id)
+        gen = records.generation(db, generation_id, now=None)     # just made
         body = with_scenario_support(summary_body(gen), gen)
         return (207 if gen["status"] == "partial" else 200), body
     return 202, {"generation_id": generation_id, "dataset_id": dataset["dataset_id"],
@@ -109,7 +109,7 @@ def visible_generation(generation_id):
         raise not_found()
     gen = records.generation(get_db(), generation_id, g.tenant_id, now=now())
     parent = None if gen is None else records.dataset(get_db(), gen["dataset_id"], g.tenant_id,
-                                                      ready_only=False)
+                                                      now=None, ready_only=False)
     # A generation lives out its own retention window even when its dataset expires, but
     # not once its dataset was deleted (DELETE /v1/datasets/{id}).
     if parent is None or parent["status"] == "deleted":
@@ -184,7 +184,8 @@ def list_generations(dataset_id):
 @require_auth
 def report(generation_id):
     gen = visible_generation(generation_id)
-    dataset = records.dataset(get_db(), gen["dataset_id"], g.tenant_id)
+    # now=None: an expired dataset still reports while its seed is on disk (below)
+    dataset = records.dataset(get_db(), gen["dataset_id"], g.tenant_id, now=None)
     if gen["status"] not in ("ready", "partial") or dataset is None:
         raise not_found()
     try:

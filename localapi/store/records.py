@@ -26,8 +26,12 @@ def insert_dataset(db, *, dataset_id, tenant_id, display_name, auto_clean, seed_
                 now, expires_at, now, next_seq(db, "datasets")))
 
 
-def dataset(db, dataset_id, tenant_id=None, *, now=None, ready_only=True):
-    """The dataset row, or None if missing, another tenant's, expired or not ready."""
+def dataset(db, dataset_id, tenant_id=None, *, now, ready_only=True):
+    """The dataset row, or None if missing, another tenant's, expired or not ready.
+
+    ``now`` is required so that no caller skips expiry by omission: pass the request's
+    time, or ``None`` where an expired row is still wanted (the runner, the sweeper,
+    deletion), and say why at the call."""
     row = db.execute("SELECT * FROM datasets WHERE dataset_id = ?", (dataset_id,)).fetchone()
     if row is None or (tenant_id is not None and row["tenant_id"] != tenant_id):
         return None
@@ -104,7 +108,9 @@ def insert_generation(db, *, generation_id, dataset_id, tenant_id, output_format
                 next_seq(db, "generations")))
 
 
-def generation(db, generation_id, tenant_id=None, *, now=None):
+def generation(db, generation_id, tenant_id=None, *, now):
+    """The generation row, or None if missing, another tenant's or expired (``now``
+    required, as for ``dataset``)."""
     row = db.execute("SELECT * FROM generations WHERE generation_id = ?",
                      (generation_id,)).fetchone()
     if row is None or (tenant_id is not None and row["tenant_id"] != tenant_id):

@@ -47,3 +47,17 @@ def test_a_queued_job_past_its_expiry_reads_as_expired(make_app, make_tenant):
     assert client.get(f"/v1/jobs/{job_id}", headers=headers).get_json()["status"] == "queued"
     clock[0] += 61
     assert client.get(f"/v1/jobs/{job_id}", headers=headers).get_json()["status"] == "expired"
+
+
+def test_store_reads_of_datasets_and_generations_cannot_skip_expiry_by_omission():
+    """Issue 15: read-time expiry used to be opt-in (``now=`` defaulted to None), which is
+    how a route came to serve an expired dataset. ``now`` has no default now: every
+    caller passes the request's time or an explicit None."""
+    import inspect
+
+    from localapi.store import records
+
+    for read in (records.dataset, records.generation):
+        now = inspect.signature(read).parameters["now"]
+        assert now.kind is inspect.Parameter.KEYWORD_ONLY
+        assert now.default is inspect.Parameter.empty, read.__name__
