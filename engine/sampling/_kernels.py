@@ -300,6 +300,21 @@ def _exponential_edge(edge, span, u):
 
 
 @kernel
+def _pick_weighted_cell(weights, g_cells, target):
+    """The cell of ``weights[:g_cells]`` that ``target`` (in [0, their total)) falls in,
+    and its relative position in that cell, clipped to [0, 1]."""
+    acc = 0.0
+    chosen = g_cells - 1
+    for g in range(g_cells):
+        if weights[g] > 0.0 and target < acc + weights[g]:
+            chosen = g
+            break
+        acc += weights[g]
+    r = (target - acc) / weights[chosen] if weights[chosen] > 0.0 else 0.5
+    return chosen, min(max(r, 0.0), 1.0)
+
+
+@kernel
 def _tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_mean,
                    child_beta, child_sigma, child_edges, uniforms, level_out):
     """Within-bin levels of a numeric parent, tilted towards what its children's bins say.
@@ -356,16 +371,7 @@ def _tilted_levels(codes, missing_state, grid_z, grid_level, child_codes, child_
         if total <= 0.0:          # no cell explains the children: the plain draw
             level_out[i] = grid_level[b, 0] + u * (grid_level[b, g_cells] - grid_level[b, 0])
             continue
-        target = u * total
-        acc = 0.0
-        chosen = g_cells - 1
-        for g in range(g_cells):
-            if weights[g] > 0.0 and target < acc + weights[g]:
-                chosen = g
-                break
-            acc += weights[g]
-        r = (target - acc) / weights[chosen] if weights[chosen] > 0.0 else 0.5
-        r = min(max(r, 0.0), 1.0)
+        chosen, r = _pick_weighted_cell(weights, g_cells, u * total)
         lo_l = grid_level[b, chosen]
         level_out[i] = lo_l + r * (grid_level[b, chosen + 1] - lo_l)
 

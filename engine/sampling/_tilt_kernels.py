@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine._numba import kernel
-from engine.sampling._kernels import _TINY_MASS, _ndtr, _ndtri, _truncated_normal
+from engine.sampling._kernels import (
+    _TINY_MASS, _ndtr, _ndtri, _pick_weighted_cell, _truncated_normal,
+)
 
 
 @kernel
@@ -100,16 +102,7 @@ def _tilted_latent_levels(codes, missing_state, mean, sigma, cum, cell_z, tilt_b
             lo, hi = t[0], t[g_cells]                       # children: the plain draw
             r = u
         else:
-            target = u * total
-            acc = 0.0
-            chosen = g_cells - 1
-            for g in range(g_cells):
-                if weights[g] > 0.0 and target < acc + weights[g]:
-                    chosen = g
-                    break
-                acc += weights[g]
-            r = (target - acc) / weights[chosen] if weights[chosen] > 0.0 else 0.5
-            r = min(max(r, 0.0), 1.0)
+            chosen, r = _pick_weighted_cell(weights, g_cells, u * total)
             lo, hi = t[chosen], t[chosen + 1]
             first, last = grid_level[b, chosen], grid_level[b, chosen + 1]
         if hi > lo:
