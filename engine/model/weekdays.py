@@ -80,19 +80,15 @@ def shift(values: np.ndarray, low: np.ndarray, high: np.ndarray, weights,
     """``values`` (whole days, NaN = missing) each moved to a day of [x-3, x+3] within
     [low, high] (per-row whole-day bounds containing x), drawn with probability
     proportional to ``weights`` of its weekday by inverse CDF of ``uniforms``."""
-    out = values.copy()
-    present = ~np.isnan(values)
-    x, u = values[present], uniforms[present]
-    first = np.maximum(x - WINDOW, low[present])
-    last = np.minimum(x + WINDOW, high[present])
-    w = np.asarray(weights, dtype=np.float64)
-    candidates = first[:, None] + np.arange(2 * WINDOW + 1)[None, :]
-    mass = np.where(candidates <= last[:, None], w[weekday(candidates)], 0.0)
-    cum = np.cumsum(mass, axis=1)
-    pick = (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)
-    # a row whose window has no weight left (all its days weigh 0) keeps its date
-    moved = np.where(cum[:, -1] > 0, first + np.minimum(pick, last - first), x)
-    out[present] = moved
+    # imported here: numba loads only for a model that has a weekday effect
+    from engine.model._weekday_kernels import _shift_within_week
+
+    out = np.empty_like(values, dtype=np.float64)
+    _shift_within_week(np.ascontiguousarray(values, dtype=np.float64),
+                       np.ascontiguousarray(low, dtype=np.float64),
+                       np.ascontiguousarray(high, dtype=np.float64),
+                       np.asarray(weights, dtype=np.float64), EPOCH_WEEKDAY, WINDOW,
+                       np.ascontiguousarray(uniforms, dtype=np.float64), out)
     return out
 
 
