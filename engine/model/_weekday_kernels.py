@@ -10,31 +10,34 @@ from engine._numba import kernel
 
 
 @kernel
-def _shift_within_week(values, low, high, weights, epoch_weekday, window, uniforms, out):
-    """out[i]: a day of [x - window, x + window] inside [low[i], high[i]] (x = values[i],
-    whole days), day c drawn with probability weights[weekday(c)] / total by inverse CDF
-    of uniforms[i] (the first day whose running mass exceeds u * total). NaN stays NaN; a
-    row whose days all weigh 0 keeps x."""
+def _shift_within_week(values, low, high, weights, epoch_weekday, window, per_day, uniforms,
+                       out):
+    """out[i]: x + k days (x = values[i] in whole units, ``per_day`` units to a day), k in
+    -window..window, inside [low[i], high[i]]; candidate c drawn with probability
+    weights[weekday(c)] / total by inverse CDF of uniforms[i] (the first candidate whose
+    running mass exceeds u * total). NaN stays NaN; a row whose candidates all weigh 0
+    keeps x."""
     for i in range(values.shape[0]):
         x = values[i]
         out[i] = x
         if np.isnan(x):
             continue
-        first = max(x - window, low[i])
-        last = min(x + window, high[i])
         total = 0.0
-        day = first
-        while day <= last:
-            total += weights[(np.int64(day) + epoch_weekday) % 7]
-            day += 1.0
+        last = x
+        for k in range(-window, window + 1):
+            c = x + k * per_day
+            if low[i] <= c <= high[i]:
+                total += weights[(np.int64(np.floor(c / per_day)) + epoch_weekday) % 7]
+                last = c
         if not total > 0.0:
             continue
         target = uniforms[i] * total
         running = 0.0
-        day = first
-        while day <= last:
-            running += weights[(np.int64(day) + epoch_weekday) % 7]
-            if running > target:
-                break
-            day += 1.0
-        out[i] = min(day, last)
+        for k in range(-window, window + 1):
+            c = x + k * per_day
+            if low[i] <= c <= high[i]:
+                running += weights[(np.int64(np.floor(c / per_day)) + epoch_weekday) % 7]
+                if running > target:
+                    last = c
+                    break
+        out[i] = last

@@ -230,7 +230,8 @@ def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
         bin_cum=np.concatenate([[0.0], cum]),
         lower=float(observed[0]), upper=float(observed[-1]),
         decimals=None if is_integer else seed_decimals(distinct),
-        weekday_weights=weekdays.fit_weights(values) if column.type == "date" else None)
+        weekday_weights=None if (per_day := weekdays.units_per_day(column)) is None
+        else weekdays.fit_weights(values, per_day))
 
 
 def _with_cuts(thresholds, observed, cuts, is_integer) -> np.ndarray:

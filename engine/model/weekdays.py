@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import rng
+from engine.calendar import UNIT_NS
 
 # Dates needed before a weekday effect is looked for, and the span they must cover (4
 # weeks: every weekday occurs at least 4 times, so an uneven spread of a few dates over
@@ -60,11 +61,22 @@ def expected_counts(days: np.ndarray) -> np.ndarray:
     return expected
 
 
-def fit_weights(values: np.ndarray) -> list[float] | None:
-    """Seven weekday weights (Monday first, mean 1) when ``values`` (days since the epoch,
-    NaN = missing) show a significant weekday effect, else None."""
+def units_per_day(column) -> int | None:
+    """Model units in a day for a column whose weekday is looked at: 1 for a ``date``, 24
+    hours / 1440 minutes / ... for a ``datetime`` without a time zone (an aware one is
+    modelled in UTC, whose day is not the local one: not looked at). None otherwise."""
+    if column.type == "date":
+        return 1
+    if column.type == "datetime" and column.timezone is None:
+        return UNIT_NS["D"] // UNIT_NS[column.time_unit]
+    return None
+
+
+def fit_weights(values: np.ndarray, per_day: int = 1) -> list[float] | None:
+    """Seven weekday weights (Monday first, mean 1) when ``values`` (counts of 1/per_day
+    days since the epoch, NaN = missing) show a significant weekday effect, else None."""
     days = np.asarray(values, dtype=np.float64)
-    days = days[~np.isnan(days)].astype(np.int64)
+    days = np.floor(days[~np.isnan(days)] / per_day).astype(np.int64)
     if days.size < MIN_ROWS or days.max() - days.min() + 1 < MIN_SPAN_DAYS:
         return None
     observed = np.bincount(weekday(days), minlength=7).astype(np.float64)
@@ -76,10 +88,11 @@ def fit_weights(values: np.ndarray) -> list[float] | None:
 
 
 def shift(values: np.ndarray, low: np.ndarray, high: np.ndarray, weights,
-          uniforms: np.ndarray) -> np.ndarray:
-    """``values`` (whole days, NaN = missing) each moved to a day of [x-3, x+3] within
-    [low, high] (per-row whole-day bounds containing x), drawn with probability
-    proportional to ``weights`` of its weekday by inverse CDF of ``uniforms``."""
+          uniforms: np.ndarray, per_day: int = 1) -> np.ndarray:
+    """``values`` (whole units, ``per_day`` to a day; NaN = missing) each moved by a whole
+    number of days to x + k days, k in -3..3, within [low, high] (per-row bounds in units
+    containing x), drawn with probability proportional to ``weights`` of its weekday by
+    inverse CDF of ``uniforms``. A datetime keeps its time of day."""
     # imported here: numba loads only for a model that has a weekday effect
     from engine.model._weekday_kernels import _shift_within_week
 
@@ -88,6 +101,7 @@ def shift(values: np.ndarray, low: np.ndarray, high: np.ndarray, weights,
                        np.ascontiguousarray(low, dtype=np.float64),
                        np.ascontiguousarray(high, dtype=np.float64),
                        np.asarray(weights, dtype=np.float64), EPOCH_WEEKDAY, WINDOW,
+                       float(per_day),
                        np.ascontiguousarray(uniforms, dtype=np.float64), out)
     return out
 
@@ -107,9 +121,9 @@ def block_uniforms(model, seed: int, start_block: int, n_rows: int) -> np.ndarra
         if width else None
 
 
-def bin_day_bounds(enc, state: np.ndarray, lower: float, upper: float
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the whole days of its bin (``enc.thresholds``: bin b holds [t[b-1], t[b]))
+def bin_unit_bounds(enc, state: np.ndarray, lower: float, upper: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the whole units of its bin (``enc.thresholds``: bin b holds [t[b-1], t[b]))
     inside [lower, upper]."""
     t = enc.thresholds
     b = np.minimum(state, enc.n_bins - 1)
@@ -120,6 +134,6 @@ def bin_day_bounds(enc, state: np.ndarray, lower: float, upper: float
     return low, high
 
 
-__all__ = ["CHI2_CRITICAL", "MIN_ROWS", "MIN_SPAN_DAYS", "STREAM_WEEKDAYS", "bin_day_bounds",
-           "block_uniforms", "expected_counts", "fit_weights", "shift", "weekday",
-           "weekday_slots"]
+__all__ = ["CHI2_CRITICAL", "MIN_ROWS", "MIN_SPAN_DAYS", "STREAM_WEEKDAYS", "bin_unit_bounds",
+           "block_uniforms", "expected_counts", "fit_weights", "shift", "units_per_day",
+           "weekday", "weekday_slots"]

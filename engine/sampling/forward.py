@@ -118,9 +118,10 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
             scores[j] = _normal_scores(enc, latent, state, levels)
         np.clip(values, lower, upper, out=values)
         if j in weekday_slots:                      # issue 14: weekday effects
-            low, high = weekdays.bin_day_bounds(enc, state, lower, upper)
+            low, high = weekdays.bin_unit_bounds(enc, state, lower, upper)
             values = weekdays.shift(values, low, high, enc.weekday_weights,
-                                    weekday_uniforms[:, weekday_slots[j]])
+                                    weekday_uniforms[:, weekday_slots[j]],
+                                    weekdays.units_per_day(column))
         columns[column.name] = _numeric_series(enc.round_to_seed(values, lower, upper), enc)
     relations.apply(model, columns)
     # --- issue 14 hook: date/datetime columns leave as calendar arrays (engine/calendar.py)

@@ -80,13 +80,13 @@ def test_expected_counts_of_a_long_even_span_are_even():
     assert np.allclose(expected, days.size / 7, rtol=0.01)
 
 
-def naive_shift(values, low, high, weights, uniforms):
+def naive_shift(values, low, high, weights, uniforms, per_day=1):
     out = values.copy()
     for i, x in enumerate(values):
         if np.isnan(x):
             continue
-        days = [d for d in range(int(x) - 3, int(x) + 4) if low[i] <= d <= high[i]]
-        mass = np.array([weights[(d + 3) % 7] for d in days])
+        days = [x + k * per_day for k in range(-3, 4) if low[i] <= x + k * per_day <= high[i]]
+        mass = np.array([weights[(int(d // per_day) + 3) % 7] for d in days])
         if mass.sum() <= 0:
             continue
         target, acc = uniforms[i] * mass.sum(), 0.0
@@ -116,6 +116,13 @@ def test_shift_matches_a_naive_reference():
     # weight 0: never chosen, unless a row's window is that one day
     wider = present & (np.minimum(values + 3, high) > np.maximum(values - 3, low))
     assert not np.any(weekdays.weekday(got[wider]) == 5)
+    # a datetime in minutes moves by whole days (1440 units)
+    minutes = values * 1440 + r.integers(0, 1440, n)
+    low, high = minutes - 1440 * r.integers(0, 5, n), minutes + 1440 * r.integers(0, 5, n)
+    got = weekdays.shift(minutes, low, high, weights, uniforms, per_day=1440)
+    assert np.array_equal(got, naive_shift(minutes, low, high, weights, uniforms, 1440),
+                          equal_nan=True)
+    assert np.all(((got - minutes) % 1440)[present] == 0)
 
 
 def test_no_effect_gives_no_weights_and_a_strong_one_does():
@@ -228,3 +235,34 @@ def test_an_old_model_file_without_the_field_loads_and_samples_as_before(synth, 
     pd.testing.assert_frame_equal(loaded.sample(3000, seed=2), before)
     # and the new file keeps the weights
     assert visit_encoding(Synthesizer.load(path)).weekday_weights == weights
+
+
+def test_a_datetime_gets_the_effect_and_keeps_its_time_of_day():
+    frame = seed_frame(WEEKDAY_SHARE)
+    r = np.random.default_rng(3)
+    minutes = r.integers(8 * 60, 18 * 60, N_SEED)
+    logged = pd.to_datetime(frame["visit"]) + pd.to_timedelta(minutes, unit="min")
+    frame = pd.DataFrame({"logged": logged.dt.strftime("%Y-%m-%d %H:%M:%S"),
+                          "amount": frame["amount"]})
+    aware = frame.assign(logged=logged.dt.tz_localize("Europe/Rome")
+                         .dt.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    synth = Synthesizer().fit(frame)
+    enc = next(e for e in synth.model_.encodings_ if e.name == "logged")
+    assert enc.weekday_weights is not None
+    out = pd.to_datetime(synth.sample(N_OUT, seed=6)["logged"].astype("datetime64[s]"))
+    for d in range(7):
+        p = float(np.mean(logged.dt.day_of_week == d))
+        assert abs(np.mean(out.dt.day_of_week == d) - p) < tolerance(p, N_OUT), d
+    weights, enc.weekday_weights = enc.weekday_weights, None
+    try:
+        without = pd.to_datetime(synth.sample(N_OUT, seed=6)["logged"]
+                                 .astype("datetime64[s]"))
+    finally:
+        enc.weekday_weights = weights
+    moved = out - without                                       # whole days, at most 3
+    assert (moved % pd.Timedelta(days=1) == pd.Timedelta(0)).all()
+    assert moved.abs().max() <= pd.Timedelta(days=3) and (moved != pd.Timedelta(0)).any()
+    # a time-zone-aware datetime is modelled in UTC, whose day is not the local one: left
+    zoned = Synthesizer().fit(aware)
+    assert next(e for e in zoned.model_.encodings_
+                if e.name == "logged").weekday_weights is None
