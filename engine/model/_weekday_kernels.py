@@ -22,21 +22,22 @@ def _shift_within_week(values, low, high, weights, epoch_weekday, window, per_da
         out[i] = x
         if np.isnan(x):
             continue
+        first_weekday = (np.int64(np.floor(x / per_day)) - window + epoch_weekday) % 7
         total = 0.0
         last = x
-        for k in range(-window, window + 1):
-            c = x + k * per_day
+        for k in range(2 * window + 1):
+            c = x + (k - window) * per_day
             if low[i] <= c <= high[i]:
-                total += weights[(np.int64(np.floor(c / per_day)) + epoch_weekday) % 7]
+                total += weights[(first_weekday + k) % 7]
                 last = c
         if not total > 0.0:
             continue
         target = uniforms[i] * total
         running = 0.0
-        for k in range(-window, window + 1):
-            c = x + k * per_day
+        for k in range(2 * window + 1):
+            c = x + (k - window) * per_day
             if low[i] <= c <= high[i]:
-                running += weights[(np.int64(np.floor(c / per_day)) + epoch_weekday) % 7]
+                running += weights[(first_weekday + k) % 7]
                 if running > target:
                     last = c
                     break
