@@ -59,6 +59,15 @@ def visit_encoding(synth):
     return next(e for e in synth.model_.encodings_ if e.name == "visit")
 
 
+def sample_without_weights(synth, enc, n: int, seed: int) -> pd.DataFrame:
+    """What ``synth`` generates with ``enc``'s weekday weights cleared (then restored)."""
+    weights, enc.weekday_weights = enc.weekday_weights, None
+    try:
+        return synth.sample(n, seed=seed)
+    finally:
+        enc.weekday_weights = weights
+
+
 # --- the pure functions ----------------------------------------------------------------
 
 def test_chi_square_constant_is_the_strict_level():
@@ -197,11 +206,7 @@ def test_only_the_date_column_changes(synth):
     model = synth.model_
     enc = visit_encoding(synth)
     out = synth.sample(5000, seed=4)
-    weights, enc.weekday_weights = enc.weekday_weights, None
-    try:
-        without = synth.sample(5000, seed=4)
-    finally:
-        enc.weekday_weights = weights
+    without = sample_without_weights(synth, enc, 5000, seed=4)
     others = [c for c in out.columns if c != "visit"]
     pd.testing.assert_frame_equal(out[others], without[others])
     moved = (out["visit"].astype("datetime64[s]")
@@ -226,15 +231,11 @@ def test_an_old_model_file_without_the_field_loads_and_samples_as_before(synth, 
             zf.writestr(name, blob)
     loaded = Synthesizer.load(old)
     assert visit_encoding(loaded).weekday_weights is None
-    enc = visit_encoding(synth)
-    weights, enc.weekday_weights = enc.weekday_weights, None
-    try:
-        before = synth.sample(3000, seed=2)
-    finally:
-        enc.weekday_weights = weights
+    before = sample_without_weights(synth, visit_encoding(synth), 3000, seed=2)
     pd.testing.assert_frame_equal(loaded.sample(3000, seed=2), before)
     # and the new file keeps the weights
-    assert visit_encoding(Synthesizer.load(path)).weekday_weights == weights
+    assert visit_encoding(Synthesizer.load(path)).weekday_weights == \
+        visit_encoding(synth).weekday_weights
 
 
 def test_a_datetime_gets_the_effect_and_keeps_its_time_of_day():
@@ -253,12 +254,8 @@ def test_a_datetime_gets_the_effect_and_keeps_its_time_of_day():
     for d in range(7):
         p = float(np.mean(logged.dt.day_of_week == d))
         assert abs(np.mean(out.dt.day_of_week == d) - p) < tolerance(p, N_OUT), d
-    weights, enc.weekday_weights = enc.weekday_weights, None
-    try:
-        without = pd.to_datetime(synth.sample(N_OUT, seed=6)["logged"]
-                                 .astype("datetime64[s]"))
-    finally:
-        enc.weekday_weights = weights
+    without = pd.to_datetime(sample_without_weights(synth, enc, N_OUT, seed=6)["logged"]
+                             .astype("datetime64[s]"))
     moved = out - without                                       # whole days, at most 3
     assert (moved % pd.Timedelta(days=1) == pd.Timedelta(0)).all()
     assert moved.abs().max() <= pd.Timedelta(days=3) and (moved != pd.Timedelta(0)).any()
