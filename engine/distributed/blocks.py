@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from engine import rng
+from engine.model import weekdays
 from engine.sampling import forward
 
 
@@ -22,7 +23,8 @@ def unconditioned_rows(model, seed: int, first_block: int, n_rows: int) -> pd.Da
     states = rng.block_uniforms(seed, forward.STREAM_STATES, first_block, n_rows, d)
     codes, _ = forward.draw_states(model, states)
     values = rng.block_uniforms(seed, forward.STREAM_VALUES, first_block, n_rows, width)
-    return forward.decode(model, codes, values)
+    weekday = weekdays.block_uniforms(model, seed, first_block, n_rows)
+    return forward.decode(model, codes, values, weekday_uniforms=weekday)
 
 
 def conditioned_rows(model, seed: int, first_block: int, codes, bin_bounds) -> pd.DataFrame:
@@ -30,4 +32,5 @@ def conditioned_rows(model, seed: int, first_block: int, codes, bin_bounds) -> p
     draw) decoded into values, as ``conditional.iter_decode`` decodes them."""
     width = max(forward.n_numeric(model), 1)
     values = rng.block_uniforms(seed, forward.STREAM_VALUES, first_block, codes.shape[0], width)
-    return forward.decode(model, codes.astype("int64", copy=False), values, bin_bounds)
+    return forward.decode(model, codes.astype("int64", copy=False), values, bin_bounds,
+                          weekdays.block_uniforms(model, seed, first_block, codes.shape[0]))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.model import weekdays
 from engine.schema import Column
 
 # Bins per numeric column: enough to carry shape and dependence, few enough that a
@@ -71,6 +72,7 @@ class NodeEncoding:
     upper: float | None = None
     decimals: int | None = None            # seed precision (None: not rounded)
     derived: bool = False                  # computed from other columns (model/relations.py)
+    weekday_weights: list | None = None    # a date's weekday effect (model/weekdays.py)
 
     @property
     def n_bins(self) -> int:
@@ -119,7 +121,10 @@ class NodeEncoding:
         return {"name": self.name, "kind": self.kind, "n_states": self.n_states,
                 "missing_state": self.missing_state, "is_integer": self.is_integer,
                 "lower": self.lower, "upper": self.upper, "decimals": self.decimals,
-                "derived": self.derived}
+                "derived": self.derived,
+                # only when set: a model without a weekday effect saves as it always did
+                **({"weekday_weights": self.weekday_weights}
+                   if self.weekday_weights is not None else {})}
 
     @property
     def bin_mean_score(self) -> np.ndarray:
@@ -224,7 +229,9 @@ def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
         parent_group=group.astype(np.int64), is_integer=is_integer,
         bin_cum=np.concatenate([[0.0], cum]),
         lower=float(observed[0]), upper=float(observed[-1]),
-        decimals=None if is_integer else seed_decimals(distinct))
+        decimals=None if is_integer else seed_decimals(distinct),
+        weekday_weights=None if (per_day := weekdays.units_per_day(column)) is None
+        else weekdays.fit_weights(values, per_day))
 
 
 def _with_cuts(thresholds, observed, cuts, is_integer) -> np.ndarray:

@@ -192,6 +192,10 @@ def _rebuild(manifest, arrays) -> BayesianNetworkModel:
         if table.ndim != 2 or table.shape[1] != enc.n_states or model._table_size(
                 j, model.parents_[j], model.kinds_[j]) != table.size:
             raise ValueError(f"table {j} has the wrong shape")
+        weights = enc.weekday_weights
+        if weights is not None and (len(weights) != 7 or min(weights) < 0
+                                    or not sum(weights) > 0):
+            raise ValueError(f"weekday weights of node {j} are not 7 shares")
         latent = model.latents_[j]
         if latent is not None and (latent["mu"].shape != (table.shape[0],) or
                                    latent["cum"].shape != (enc.n_bins + 1,)):

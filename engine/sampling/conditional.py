@@ -29,6 +29,7 @@ import pandas as pd
 
 from engine import rng
 from engine.errors import SimioError
+from engine.model import weekdays
 from engine.sampling import inference, raking
 from engine.sampling.conditions import Scenario, check_cell_count, share_vector
 from engine.sampling.forward import STREAM_VALUES, decode, draw_states, n_numeric
@@ -203,7 +204,8 @@ def iter_decode(model, draw: ConditionalDraw, seed: int, chunk_rows: int):
         lo = start * rng.BLOCK_ROWS
         hi = min(n, lo + chunk_blocks * rng.BLOCK_ROWS)
         uniforms = rng.block_uniforms(seed, STREAM_VALUES, start, hi - lo, width)
-        yield decode(model, draw.codes[lo:hi], uniforms, draw.bin_bounds)
+        yield decode(model, draw.codes[lo:hi], uniforms, draw.bin_bounds,
+                     weekdays.block_uniforms(model, seed, start, hi - lo))
 
 
 # --- step 1: ranges as evidence --------------------------------------------------------

@@ -15,7 +15,7 @@ import pandas as pd
 from engine.normal import ndtri
 
 from engine import calendar, rng
-from engine.model import relations
+from engine.model import relations, weekdays
 from engine.sampling import tilt
 from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
                                       _latent_values_per_bin, _within_bin_values)
@@ -60,19 +60,21 @@ def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | 
 
 
 def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
-           bin_bounds: dict[int, tuple[np.ndarray, np.ndarray, float, float]] | None = None
-           ) -> pd.DataFrame:
+           bin_bounds: dict[int, tuple[np.ndarray, np.ndarray, float, float]] | None = None,
+           weekday_uniforms: np.ndarray | None = None) -> pd.DataFrame:
     """Turn states into a frame in schema order.
 
     ``bin_bounds`` maps a numeric node to (cdf_lo, cdf_hi, lower, upper): the part of each
     bin's CDF a numeric range allows and the range itself (values are clipped into it to
     absorb float rounding at the edges). Numeric nodes are decoded parents first, so a
     child that tracks its numeric parents inside the bin (``model.node_within``) reads
-    their exact normal scores.
+    their exact normal scores. ``weekday_uniforms`` (``weekdays.block_uniforms``) move a
+    date with a weekday effect within its week, inside its bin and range.
     """
     bin_bounds = bin_bounds or {}
     columns = {}
     slots = numeric_slots(model)
+    weekday_slots = weekdays.weekday_slots(model) if weekday_uniforms is not None else {}
     scores: dict[int, np.ndarray] = {}
     parents_tracked = {int(p) for k in range(len(model.encodings_))
                        if (w := model.node_within(k)) is not None for p in w["parents"]}
@@ -115,6 +117,11 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
         if j in parents_tracked:
             scores[j] = _normal_scores(enc, latent, state, levels)
         np.clip(values, lower, upper, out=values)
+        if j in weekday_slots:                      # issue 14: weekday effects
+            low, high = weekdays.bin_unit_bounds(enc, state, lower, upper)
+            values = weekdays.shift(values, low, high, enc.weekday_weights,
+                                    weekday_uniforms[:, weekday_slots[j]],
+                                    weekdays.units_per_day(column))
         columns[column.name] = _numeric_series(enc.round_to_seed(values, lower, upper), enc)
     relations.apply(model, columns)
     # --- issue 14 hook: date/datetime columns leave as calendar arrays (engine/calendar.py)
@@ -280,6 +287,7 @@ def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_
             codes, _ = draw_states(model, uniforms, codes=codes_out)
             value_uniforms = rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
                                                 out=value_out)
-            group.append(decode(model, codes, value_uniforms))
+            group.append(decode(model, codes, value_uniforms, weekday_uniforms=weekdays
+                                .block_uniforms(model, seed, start, rows)))
         yield group
         group = None           # not kept alive while the next chunk is drawn
