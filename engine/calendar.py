@@ -73,6 +73,26 @@ def to_pandas(values: np.ndarray, column) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.ArrowExtensionArray(to_arrow(values, column))
 
 
+def as_wall_clock(values: pd.Series) -> pd.Series | None:
+    """A calendar column as formats without Arrow types or time zones take it (SPSS,
+    Excel): dates as ``datetime.date`` objects (None where missing), datetimes as naive
+    ``datetime64`` in the column's own wall-clock time. None for any other column."""
+    dtype = values.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return None
+    arrow = dtype.pyarrow_dtype
+    if pa.types.is_date(arrow):
+        return pd.Series(values.to_numpy(dtype=object, na_value=None), index=values.index,
+                         name=values.name, dtype=object)
+    if pa.types.is_timestamp(arrow):
+        stamps = pd.Series(pd.DatetimeIndex(values.astype(f"datetime64[{arrow.unit}, "
+                                                          f"{arrow.tz}]" if arrow.tz else
+                                                          f"datetime64[{arrow.unit}]")),
+                           index=values.index, name=values.name)
+        return stamps.dt.tz_localize(None) if arrow.tz else stamps
+    return None
+
+
 def as_units(values) -> np.ndarray:
     """A decoded numeric column (float64 with NaN, int64, nullable Int64) as float64 units."""
     return pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan)

@@ -18,7 +18,7 @@ from engine import rng
 from engine.cleaning import TEXT_MIN_COUNT, clean
 from engine.errors import SimioError
 from engine.io import RawTable, read_table
-from engine.io.writers import open_writer
+from engine.io.writers import open_writer, output_format
 from engine.model import structure
 from engine.model.network import BayesianNetworkModel
 from engine.model.persistence import load_model, save_model
@@ -157,14 +157,17 @@ class Synthesizer:
         # a model attached by hand (model_ only) has no cleaning summary
         return getattr(self, "cleaning_summary_", {}).get("dropped_columns") or []
 
-    def write(self, path, n: int, *, fmt: str = "parquet", seed: int | None = None,
+    def write(self, path, n: int, *, fmt: str | None = None, seed: int | None = None,
               conditions: dict | None = None, on_chunk=None,
               formula_guard: str = "all") -> Generation:
         """Generate into ``path`` atomically; ``on_chunk(frame)`` after each written chunk.
 
         ``formula_guard`` (CSV only): see ``engine.io.writers.neutralise_formulas``.
         ``fmt`` may be any of ``engine.io.writers.FORMATS``; the writer is chosen (and a
-        format's row limit checked) before any row is drawn."""
+        format's row limit checked) before any row is drawn. Without ``fmt`` the name's
+        extension says it (parquet for a name without one); an extension we do not write
+        is refused, so nothing is written under a name that says another format."""
+        fmt = fmt if fmt is not None else output_format(path)
         writer = open_writer(path, fmt, formula_guard=formula_guard,
                              schema=self._fitted().schema_)
         if writer.max_rows is not None and _row_count(n) > writer.max_rows:

@@ -29,6 +29,8 @@ import tempfile
 import numpy as np
 import pandas as pd
 
+from engine import calendar
+
 from engine.errors import SimioError
 from engine.io.whole_file import WholeFileWriter
 
@@ -117,6 +119,11 @@ def spss_name(name: str, taken: dict) -> str:
 
 def _codes(values: pd.Series, column) -> tuple[pd.Series, dict]:
     """(values as SPSS stores them, value labels code -> label)."""
+    wall = calendar.as_wall_clock(values)
+    if wall is not None:                 # dates -> SPSS DATE, datetimes -> DATETIME
+        if pd.api.types.is_datetime64_any_dtype(wall.dtype):
+            wall = wall.astype("datetime64[ns]")     # pyreadstat misreads other units
+        return wall, {}
     categorical = isinstance(values.dtype, pd.CategoricalDtype) or (
         column is not None and column.kind == "categorical")
     value_labels = (column.value_labels if column is not None else None) or {}

@@ -20,6 +20,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 
+from engine import calendar
+
 from engine.formats import MAX_ROWS as FORMAT_MAX_ROWS
 from engine.io.whole_file import WholeFileWriter
 
@@ -71,7 +73,10 @@ def reproducible_zip(data: bytes) -> bytes:
 
 
 def _cells(values: pd.Series) -> list:
-    """One Python value per cell: int/float/bool/str/datetime, None for missing."""
+    """One Python value per cell: int/float/bool/str/date/datetime, None for missing."""
+    wall = calendar.as_wall_clock(values)        # Excel has no Arrow types or time zones
+    if wall is not None:
+        values = wall
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):

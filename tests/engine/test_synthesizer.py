@@ -224,3 +224,21 @@ def test_write_rejects_unknown_format(synth, tmp_path):
         synth.write(tmp_path / "x.json", 10, fmt="json", seed=1)
     assert info.value.code == "simio_invalid_field"
     assert not any(tmp_path.iterdir())
+
+
+def test_write_takes_its_format_from_the_name_and_refuses_names_it_does_not_write(synth,
+                                                                                  tmp_path):
+    """``write(path)`` without ``fmt``: the extension says the format (a .csv name used to
+    get Parquet bytes); an extension simio does not write is refused, nothing written."""
+    synth.write(tmp_path / "out.csv", 20, seed=3)
+    assert (tmp_path / "out.csv").read_text().splitlines()[0].count(",") == \
+        len(synth.schema_) - 1
+    pd.testing.assert_frame_equal(read_output(tmp_path / "out.csv", "csv"),
+                                  read_output(synth.write(tmp_path / "same.csv", 20, seed=3)
+                                              and tmp_path / "same.csv", "csv"))
+    with pytest.raises(SimioError) as info:
+        synth.write(tmp_path / "out.docx", 20, seed=3)
+    assert info.value.code == "simio_unsupported_output_format"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "same.csv"]
+    synth.write(tmp_path / "plain", 5, seed=3)                 # no extension: parquet
+    assert (tmp_path / "plain").read_bytes()[:4] == b"PAR1"
