@@ -12,9 +12,8 @@ cleaning preference.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from .result import Table, decision
+from .rare_levels import narrow_levels
+from .result import Table
 
 STEP = "free_text"
 # A value written by fewer respondents than this is never emitted: one-off comments, names
@@ -46,19 +45,10 @@ def protect_free_text(table: Table, *, auto_clean: bool = True) -> tuple[Table, 
                 f"(text_min_count)")
         if len(frequent) > MAX_TEXT_LEVELS:
             what += f", the {MAX_TEXT_LEVELS} most frequent kept (MAX_TEXT_LEVELS)"
-        if not left:
-            drops[name] = "rare_category"
-            decisions.append(decision(STEP, name, "drop_column",
-                                      f"rare_category: free text with {what}"))
-        elif len(left) == 1:
-            drops[name] = "constant_categorical"
-            decisions.append(decision(STEP, name, "drop_column",
-                                      f"constant_categorical: free text with {what}: only "
-                                      f"{left[0]!r} left"))
-        else:
-            columns[name] = replace(column, levels=left)
-            values[name] = series.cat.set_categories(left)
-            decisions.append(decision(STEP, name, "remove_levels",
-                                      f"free text with {what}; {lost} values of the others "
-                                      f"made missing"))
+        narrow_levels(STEP, name, column, series, left, drops, columns, values, decisions,
+                      empty=f"rare_category: free text with {what}",
+                      single=lambda level: f"constant_categorical: free text with {what}: "
+                                           f"only {level!r} left",
+                      narrowed=f"free text with {what}; {lost} values of the others made "
+                               "missing")
     return table.update(columns, values).drop(drops), decisions

@@ -46,18 +46,28 @@ def remove_rare_levels(table: Table, *, auto_clean: bool = True) -> tuple[Table,
             continue
         left = [level for level in column.levels if level not in rare]
         what = f"levels rarer than {threshold} rows: {rare}"
-        if not left:
-            drops[name] = "rare_category"
-            decisions.append(decision(STEP, name, "drop_column", f"rare_category: all {what}"))
-        elif len(left) == 1:
-            drops[name] = "constant_categorical"
-            decisions.append(decision(STEP, name, "drop_column",
-                                      f"constant_categorical: only {left[0]!r} left after "
-                                      f"removing {what}"))
-        else:
-            columns[name] = replace(column, levels=left)
-            # set_categories keeps the schema's level order (remove_categories re-sorts).
-            values[name] = series.cat.set_categories(left)
-            decisions.append(decision(STEP, name, "remove_levels",
-                                      f"removed {what}; {sum(rare.values())} values made missing"))
+        narrow_levels(STEP, name, column, series, left, drops, columns, values, decisions,
+                      empty=f"rare_category: all {what}",
+                      single=lambda level: f"constant_categorical: only {level!r} left after "
+                                           f"removing {what}",
+                      narrowed=f"removed {what}; {sum(rare.values())} values made missing")
     return table.update(columns, values).drop(drops), decisions
+
+
+def narrow_levels(step, name, column, series, left, drops, columns, values, decisions, *,
+                  empty: str, single, narrowed: str) -> None:
+    """Keep only the levels ``left`` of ``name``: with none it is dropped as
+    ``rare_category`` (detail ``empty``), with one as ``constant_categorical`` (detail
+    ``single(level)``); else its schema levels and values are narrowed
+    (``narrowed``). Each outcome is recorded in ``decisions``."""
+    if not left:
+        drops[name] = "rare_category"
+        decisions.append(decision(step, name, "drop_column", empty))
+    elif len(left) == 1:
+        drops[name] = "constant_categorical"
+        decisions.append(decision(step, name, "drop_column", single(left[0])))
+    else:
+        columns[name] = replace(column, levels=left)
+        # set_categories keeps the schema's level order (remove_categories re-sorts).
+        values[name] = series.cat.set_categories(left)
+        decisions.append(decision(step, name, "remove_levels", narrowed))
