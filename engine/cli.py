@@ -76,6 +76,10 @@ def train(seed_file, model_path, auto_clean, max_parents, text_min_count, sheet,
     """Clean SEED_FILE (CSV, Parquet, .xlsx, .sav), fit a model and save it."""
     from engine.api import Synthesizer, progress_for_stream, read_table
 
+    if OWN_PROCESS:                     # fit's kernels need no BLAS either (issue 12)
+        from engine.api import init_target_for_cli
+
+        init_target_for_cli()
     if dask_address is None and not Path(seed_file).is_file():
         raise SimioError("simio_invalid_field", f"seed file {seed_file} does not exist")
     synth = Synthesizer(auto_clean=auto_clean, max_parents=max_parents,
