@@ -8,6 +8,10 @@ the size of the table a parent set could fill.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from engine.model.encoding import NodeEncoding
@@ -59,6 +63,21 @@ def _coarse_cfg(cfg, child, parents) -> np.ndarray:
     return np.ravel_multi_index(mapped, [parent_states(child, p, TABLE) for p in parents])
 
 
+# Families not yet scored are scored this many at a time (``FamilyScorer.prefetch``): the
+# counting kernels release the GIL and numpy's passes over the cells mostly do too.
+SCORE_THREADS = min(4, os.cpu_count() or 1)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(SCORE_THREADS, thread_name_prefix="simio-score")
+        return _pool
+
+
 class FamilyScorer:
     """BIC local scores from family counts, cached by (child, parent set).
 
@@ -97,18 +116,54 @@ class FamilyScorer:
 
     def prime(self, child: int, parents: tuple[int, ...], counts: np.ndarray) -> None:
         """Score a family from its dense counts in the gathering indexing."""
-        key = (child, tuple(parents))
-        if key not in self._cache:
+        self.prime_many([(child, parents, counts)])
+
+    def prime_many(self, families) -> None:
+        """``prime`` for every (child, parents, counts), on threads when there are many."""
+        todo = {}
+        for child, parents, counts in families:
+            key = (child, tuple(parents))
+            if key not in self._cache and key not in todo:
+                todo[key] = counts
+
+        def score(item):
+            (child, parents), counts = item
             flat = counts.reshape(-1)
             cells = np.flatnonzero(flat)
-            self._cache[key] = self._score(child, key[1], cells, flat[cells])
+            return self._score(child, parents, cells, flat[cells])
+
+        items = list(todo.items())
+        scored = (_executor().map(score, items) if len(items) > 1 and SCORE_THREADS > 1
+                  else map(score, items))
+        for (key, _), result in zip(items, scored):
+            self._cache[key] = result
+
+    def prefetch(self, families) -> None:
+        """Score the families (child, parents) not in the cache yet, on threads when the
+        counts are this process's own (``TableCounts``): each score is a pure function of
+        its counts, so the cache holds the same values in any order."""
+        todo = list(dict.fromkeys((c, tuple(sorted(p))) for c, p in families))
+        todo = [key for key in todo if key not in self._cache]
+        if len(todo) < 2 or SCORE_THREADS < 2 or not self._local:
+            return
+        for key, result in zip(todo, _executor().map(lambda key: self._compute(*key), todo)):
+            self._cache[key] = result
+
+    @property
+    def _local(self) -> bool:
+        from engine.model.statistics import TableCounts
+
+        return type(self.source) is TableCounts
 
     def _best(self, child, parents):
         key = (child, tuple(sorted(parents)))
         if key not in self._cache:
-            keys, counts = self.source.family_cells(child, key[1], *self._request(*key))
-            self._cache[key] = self._score(child, key[1], keys, counts)
+            self._cache[key] = self._compute(*key)
         return self._cache[key]
+
+    def _compute(self, child, parents):
+        keys, counts = self.source.family_cells(child, parents, *self._request(child, parents))
+        return self._score(child, parents, keys, counts)
 
     def _score(self, child, parents, keys, counts) -> tuple[float, str]:
         enc = self.encodings[child]

@@ -79,11 +79,13 @@ def screen(source, encodings, scorer, can_parent, progress=None) -> np.ndarray:
         candidates &= np.isfinite(strength)
         candidates |= candidates.T
         candidates &= np.asarray(can_parent, dtype=bool)[None, :]
+    primed = []
     for (a, b), table in tables.items():
         if candidates[b, a]:
-            scorer.prime(b, (a,), _one_parent(table, encodings[b], encodings[a]))
+            primed.append((b, (a,), _one_parent(table, encodings[b], encodings[a])))
         if candidates[a, b]:
-            scorer.prime(a, (b,), _one_parent(table.T, encodings[a], encodings[b]))
+            primed.append((a, (b,), _one_parent(table.T, encodings[a], encodings[b])))
+    scorer.prime_many(primed)
     return candidates
 
 

@@ -77,6 +77,12 @@ class _Search:
         """Recompute every move into child v (the parent sets of other nodes as they are)."""
         row = self.gains[v]
         row[:] = -np.inf
+        prefetch = getattr(self.scorer, "prefetch", None)   # tests pass plain functions
+        if prefetch is not None:        # the additions below, scored together
+            grown = [tuple(sorted(self.parents[v] | {u}))
+                     for u in np.flatnonzero(self.candidates[v]).tolist()
+                     if u not in self.parents[v] and not self.graph.reach[v, u]]
+            prefetch([(v, g) for g in grown if self._fits(v, g)])
         for u in np.flatnonzero(self.candidates[v] | self._parent_mask(v)):
             u = int(u)
             if u in self.parents[v]:

@@ -143,3 +143,15 @@ def test_a_screened_wide_fit_is_deterministic_and_merges():
     first = BayesianNetworkModel().fit(frame, schema)
     assert_same_model(first, BayesianNetworkModel().fit(frame, schema))
     assert_same_model(first, BayesianNetworkModel().fit(frame, schema, partitions=4))
+
+
+def test_families_scored_on_threads_give_the_one_thread_model(monkeypatch):
+    # prefetch/prime_many score families on a pool; each score is a pure function of its
+    # counts, so the model must equal the one-thread fit exactly, cache order aside
+    from engine.model import family_scores
+    from tests.engine.model.test_structure_search import correlated_frame
+    frame, schema = fixtures.cleaned(correlated_frame(3000, 26, 9))
+    monkeypatch.setattr(family_scores, "SCORE_THREADS", 4)
+    threaded = BayesianNetworkModel().fit(frame, schema)
+    monkeypatch.setattr(family_scores, "SCORE_THREADS", 1)
+    assert_same_model(threaded, BayesianNetworkModel().fit(frame, schema))
