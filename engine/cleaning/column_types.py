@@ -67,8 +67,16 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def _categorical(column, texts, levels, type_, detail, excluded=False) -> Typed:
-    values = pd.Series(pd.Categorical(texts, categories=levels), index=texts.index)
+def _categorical(column, texts, levels, type_, detail, excluded=False, factorized=None) -> Typed:
+    """``factorized``: ``pd.factorize(texts)`` when the caller has it (no second hashing
+    of every value: the costliest part of typing a wide text table)."""
+    if factorized is None:
+        values = pd.Series(pd.Categorical(texts, categories=levels), index=texts.index)
+    else:
+        codes, uniques = factorized
+        position = pd.Index(levels).get_indexer(uniques)
+        values = pd.Series(pd.Categorical.from_codes(
+            np.where(codes >= 0, position[codes], -1), categories=levels), index=texts.index)
     column = replace(column, type=type_, levels=list(levels), conditioning_excluded=excluded)
     return Typed(column, values, detail)
 
@@ -96,21 +104,25 @@ def _numeric(column: Column, values: pd.Series, why: str) -> Typed | str:
 
 
 def _from_text(column: Column, texts: pd.Series, why: str) -> Typed | str:
-    distinct = sorted(set(texts.dropna()))
+    factorized = codes, uniques = pd.factorize(texts)    # hashed once, reused below
+    distinct = sorted(uniques)
     if {v.lower() for v in distinct} <= set(BOOLEAN_LEVELS):
         return _categorical(column, texts.str.lower(), BOOLEAN_LEVELS, "boolean",
                             f"boolean ({why}): values {distinct}")
     parsed = pd.to_numeric(pd.Index(distinct, dtype=object), errors="coerce")
     if not np.isnan(np.asarray(parsed, dtype=float)).any():
-        lookup = dict(zip(distinct, np.asarray(parsed, dtype=float)))
-        return _numeric(column, texts.map(lookup), f"{why}, every value parses as a number")
+        number = np.asarray(parsed, dtype=float)[pd.Index(distinct).get_indexer(uniques)]
+        values = np.where(codes >= 0, number[codes], np.nan)
+        return _numeric(column, pd.Series(values, index=texts.index),
+                        f"{why}, every value parses as a number")
     if len(distinct) > HIGH_CARDINALITY_LEVELS:
         return _categorical(column, texts, distinct, "character",
                             f"character ({why}): {len(distinct)} distinct values > "
                             f"{HIGH_CARDINALITY_LEVELS}; excluded from conditioning",
-                            excluded=True)
+                            excluded=True, factorized=factorized)
     return _categorical(column, texts, distinct, "factor",
-                        f"factor ({why}): {len(distinct)} levels, sorted")
+                        f"factor ({why}): {len(distinct)} levels, sorted",
+                        factorized=factorized)
 
 
 def _labelled(column: Column, series: pd.Series, raw: RawTable) -> Typed:
