@@ -8,7 +8,6 @@ the size of the table a parent set could fill.
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -65,16 +64,29 @@ def _coarse_cfg(cfg, child, parents) -> np.ndarray:
 
 # Families not yet scored are scored this many at a time (``FamilyScorer.prefetch``): the
 # counting kernels release the GIL and numpy's passes over the cells mostly do too.
-SCORE_THREADS = min(4, os.cpu_count() or 1)
+# None: as many as the sampler's row splits (``SIMIO_THREADS``, else up to 2).
+SCORE_THREADS: int | None = None
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_pool_size = 0
+
+
+def score_threads() -> int:
+    if SCORE_THREADS is not None:
+        return SCORE_THREADS
+    from engine.sampling.rowsplit import n_threads
+
+    return n_threads()
 
 
 def _executor() -> ThreadPoolExecutor:
-    global _pool
+    global _pool, _pool_size
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(SCORE_THREADS, thread_name_prefix="simio-score")
+        if _pool is None or _pool_size != score_threads():
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool_size = score_threads()
+            _pool = ThreadPoolExecutor(_pool_size, thread_name_prefix="simio-score")
         return _pool
 
 
@@ -133,7 +145,7 @@ class FamilyScorer:
             return self._score(child, parents, cells, flat[cells])
 
         items = list(todo.items())
-        scored = (_executor().map(score, items) if len(items) > 1 and SCORE_THREADS > 1
+        scored = (_executor().map(score, items) if len(items) > 1 and score_threads() > 1
                   else map(score, items))
         for (key, _), result in zip(items, scored):
             self._cache[key] = result
@@ -144,7 +156,7 @@ class FamilyScorer:
         its counts, so the cache holds the same values in any order."""
         todo = list(dict.fromkeys((c, tuple(sorted(p))) for c, p in families))
         todo = [key for key in todo if key not in self._cache]
-        if len(todo) < 2 or SCORE_THREADS < 2 or not self._local:
+        if len(todo) < 2 or score_threads() < 2 or not self._local:
             return
         for key, result in zip(todo, _executor().map(lambda key: self._compute(*key), todo)):
             self._cache[key] = result
