@@ -32,7 +32,9 @@ from engine.errors import SimioError
 from engine.model import weekdays
 from engine.sampling import inference, raking
 from engine.sampling.conditions import Scenario, check_cell_count, share_vector
+from engine.sampling._conditional_kernels import _scatter_rows, _systematic_picks
 from engine.sampling.forward import STREAM_VALUES, decode, draw_states, n_numeric
+from engine.sampling.rowsplit import split_rows
 
 # Default bound on how far a joint cell of the conditioned columns may be up-weighted
 # relative to the model restricted to the ranges. 20x lets a 5% level be asked for at 100%
@@ -167,9 +169,11 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
     counts = allocate_counts(q, margins, rows)
     candidates = {}
     feasible = rows
+    uniforms = _UniformBuffer(len(model.encodings_))
     for cell in np.flatnonzero(counts.ravel()):
         need = int(counts.ravel()[cell])
-        codes, w = _cell_candidates(model, int(cell), need, cond_nodes, dims, lam, seed, pool)
+        codes, w = _cell_candidates(model, int(cell), need, cond_nodes, dims, lam, seed, pool,
+                                    uniforms)
         candidates[int(cell)] = (codes, w)
         ess = w.sum() ** 2 / max(float((w * w).sum()), 1e-300)
         feasible = min(feasible, int(rows * min(1.0, ess * MAX_REUSE / need)))
@@ -178,21 +182,41 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
         counts = allocate_counts(q, margins, rows) if rows else np.zeros_like(counts)
     if rows == 0:
         raise _no_row()
-    blocks = []
-    for cell in np.flatnonzero(counts.ravel()):
-        need = int(counts.ravel()[cell])
-        if int(cell) not in candidates:
-            candidates[int(cell)] = _cell_candidates(model, int(cell), need, cond_nodes, dims,
-                                                     lam, seed, pool)
-        codes, w = candidates[int(cell)]
-        picks = _systematic_resample(w, need, rng.block_generator(seed, (STREAM_RESAMPLE, int(cell)), 0))
-        blocks.append(codes[picks])
-    codes = np.concatenate(blocks)
-    order = rng.block_generator(seed, STREAM_ORDER, 0).permutation(codes.shape[0])
-    return ConditionalDraw(codes=codes[order], bin_bounds=solution.bin_bounds,
-                           rows_requested=row_count, rows_generated=codes.shape[0],
+    codes = _fill(model, counts, candidates, seed,
+                  lambda cell, need: _cell_candidates(model, cell, need, cond_nodes, dims, lam,
+                                                      seed, pool, uniforms))
+    return ConditionalDraw(codes=codes, bin_bounds=solution.bin_bounds,
+                           rows_requested=row_count, rows_generated=rows,
                            upweight_needed=solution.upweight_needed,
                            max_upweight=float(max_upweight), solution=solution)
+
+
+def _fill(model, counts, candidates, seed, draw_cell) -> np.ndarray:
+    """Every cell's rows, resampled from its candidates, written straight into their final
+    positions: one seeded permutation of all rows (stream 4) gives cell ``c``'s rows, in
+    flat cell order, the positions ``order[start_c : start_c + count_c]``, a uniformly
+    random subset in random order. One pass per column, no gather of the whole table.
+
+    Returns (rows x nodes) int64 codes, Fortran-ordered (a column per node, as the decode
+    and the unconditioned draw use them)."""
+    flat = counts.ravel()
+    rows = int(flat.sum())
+    order = rng.block_generator(seed, STREAM_ORDER, 0).permutation(rows)
+    out = np.empty((rows, len(model.encodings_)), dtype=np.int64, order="F")
+    start = 0
+    for cell in np.flatnonzero(flat):
+        need = int(flat[cell])
+        if int(cell) not in candidates:
+            candidates[int(cell)] = draw_cell(int(cell), need)
+        codes, w = candidates.pop(int(cell))         # freed once its rows are written
+        picks = np.empty(need, dtype=np.int64)
+        u = rng.block_generator(seed, (STREAM_RESAMPLE, int(cell)), 0).random()
+        _systematic_picks(np.cumsum(w), u, picks)
+        positions = order[start:start + need]
+        split_rows(need, lambda lo, hi, c=codes, p=picks, q=positions:
+                   _scatter_rows(c, p[lo:hi], q[lo:hi], out))
+        start += need
+    return out
 
 
 def iter_decode(model, draw: ConditionalDraw, seed: int, chunk_rows: int):
@@ -320,7 +344,7 @@ def _target_margin(model, scenario, name, node, q0, axis) -> np.ndarray:
 
 # --- step 4-5: integer allocation and filling -----------------------------------------
 
-def _cell_candidates(model, cell, need, cond_nodes, dims, lam, seed, pool):
+def _cell_candidates(model, cell, need, cond_nodes, dims, lam, seed, pool, uniforms=None):
     """Likelihood-weighted candidates for one joint cell (its levels as hard evidence).
 
     The candidate budget is fixed by the rows the cell needs at the requested size, so a
@@ -334,13 +358,28 @@ def _cell_candidates(model, cell, need, cond_nodes, dims, lam, seed, pool):
         cell_lam[j] = hard if j not in cell_lam else cell_lam[j] * hard
     n_candidates = max(math.ceil(OVERSAMPLE * need), MIN_CANDIDATES)
     d = len(model.encodings_)
-    codes, w = draw_states(model, rng.block_uniforms(seed, (STREAM_CELL, cell), 0, n_candidates, d),
+    out = uniforms.take(n_candidates) if uniforms is not None else None
+    codes, w = draw_states(model, rng.block_uniforms(seed, (STREAM_CELL, cell), 0, n_candidates,
+                                                     d, out=out),
                            _evidence(model, cell_lam))
     if not w.sum() > 0:   # fall back on the pool's rows in this cell
         pool_codes, pool_w, cell_of_pool = pool.draw()
         in_cell = cell_of_pool == cell
-        codes, w = pool_codes[in_cell], pool_w[in_cell]
+        codes, w = np.asfortranarray(pool_codes[in_cell]), pool_w[in_cell]
     return codes, w
+
+
+class _UniformBuffer:
+    """One uniforms array reused cell after cell (grown when a cell needs more rows): a
+    fresh array per cell would fault in new pages each time, as costly as drawing them."""
+
+    def __init__(self, width: int):
+        self.array = np.empty((0, width))
+
+    def take(self, n_rows: int) -> np.ndarray:
+        if self.array.shape[0] < n_rows:
+            self.array = np.empty((n_rows, self.array.shape[1]))
+        return self.array[:n_rows]
 
 
 class _Pool:
@@ -358,12 +397,6 @@ class _Pool:
                                    _evidence(model, lam))
             self._drawn = (codes, w, _cell_index(codes, cond_nodes, dims))
         return self._drawn
-
-
-def _systematic_resample(weights, n, generator) -> np.ndarray:
-    cumulative = np.cumsum(weights)
-    positions = (generator.random() + np.arange(n)) / n * cumulative[-1]
-    return np.minimum(np.searchsorted(cumulative, positions, side="right"), weights.size - 1)
 
 
 def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
