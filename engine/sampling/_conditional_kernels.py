@@ -49,3 +49,32 @@ def _scatter_rows(source, picks, positions, out):
     for j in range(source.shape[1]):
         for r in range(picks.shape[0]):
             out[positions[r], j] = source[picks[r], j]
+
+
+@kernel
+def _evidence_weights(codes, nodes, n_parents, parent_index, parent_map_offset, parent_map,
+                      parent_stride, normaliser_offset, normalisers, weight_out):
+    """Each row's likelihood weight: the product over evidence ``nodes`` of the node's
+    normaliser ``P(evidence | parents)`` at the row's parent configuration (computed as
+    ``_kernels._forward_sample`` computes it).
+
+    Parameters
+    ----------
+    codes : int64[n, d] sampled states
+    nodes : int64[e] the evidence nodes
+    n_parents, parent_index, parent_map_offset, parent_map, parent_stride : the model's
+        kernel tables (``KernelTables``)
+    normaliser_offset : int64[e] where node ``nodes[t]``'s normalisers start
+    normalisers : float64[:] per node, one normaliser per parent configuration
+    weight_out : float64[n]
+    """
+    for i in range(codes.shape[0]):
+        w = 1.0
+        for t in range(nodes.shape[0]):
+            j = nodes[t]
+            cfg = 0
+            for s in range(n_parents[j]):
+                cfg += parent_map[parent_map_offset[j, s] + codes[i, parent_index[j, s]]] \
+                    * parent_stride[j, s]
+            w *= normalisers[normaliser_offset[t] + cfg]
+        weight_out[i] = w

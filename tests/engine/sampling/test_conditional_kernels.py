@@ -109,3 +109,29 @@ def test_each_cells_rows_are_spread_over_the_whole_table(contract_draw):
     shuffled = draw.codes[np.random.default_rng(0).permutation(FILL_ROWS)]
     chance = np.all(shuffled[1:] == shuffled[:-1], axis=1).mean()
     assert same <= chance + 4 * math.sqrt(max(chance, 1e-4) / FILL_ROWS)
+
+
+def test_a_thin_cell_gets_more_candidates_continuing_its_stream(contract_draw, monkeypatch):
+    """One candidate per row; a cell whose ESS is under the reuse cap gets
+    ``THIN_OVERSAMPLE`` per row, the first ones unchanged."""
+    from engine.sampling import conditional
+    from engine.sampling.evidence_tables import FoldedEvidence
+
+    synth, scenario, _ = contract_draw
+    model = synth.model_
+    solution = conditional.solve_scenario(model, FILL_ROWS, scenario, 20.0, seed=11)
+    folded = FoldedEvidence(model, solution.lam)
+
+    def candidates(max_reuse, need=5000):
+        monkeypatch.setattr(conditional, "MAX_REUSE", max_reuse)
+        return conditional._cell_candidates(
+            folded, 0, need, solution.cond_nodes, solution.dims, 11, solution.pool,
+            conditional._UniformBuffer(len(model.encodings_)))
+
+    plain, plain_w = candidates(1e300)                        # never thin
+    thin, thin_w = candidates(0.0)                           # always thin
+    assert plain.shape[0] == 5000
+    assert thin.shape[0] == math.ceil(conditional.THIN_OVERSAMPLE * 5000)
+    np.testing.assert_array_equal(thin[:5000], plain)
+    np.testing.assert_array_equal(thin_w[:5000], plain_w)
+    assert candidates(1e300, need=10)[0].shape[0] == conditional.MIN_CANDIDATES
