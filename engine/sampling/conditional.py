@@ -11,7 +11,8 @@
 4. Allocate integer counts per joint cell so every margin is exact (largest remainder, then
    unit moves along one column's axis, which leave the other margins unchanged).
 5. Fill each cell from P(rest | cell, ranges): likelihood-weighted candidates with the
-   cell's levels as hard evidence, systematic resampling by weight.
+   cell's levels as hard evidence (folded into the tables, ``evidence_tables``), systematic
+   resampling by weight, the picked rows written straight into their final positions.
 
 Feasibility: a cell may hold at most ``max_upweight`` times the rows the model would put
 there in ``row_count`` rows restricted to the ranges, and at most ``MAX_REUSE`` times its
@@ -33,9 +34,8 @@ from engine.model import weekdays
 from engine.sampling import inference, raking
 from engine.sampling.conditions import Scenario, check_cell_count, share_vector
 from engine.sampling._conditional_kernels import _scatter_rows, _systematic_picks
-from engine.sampling.evidence_tables import FoldedEvidence
+from engine.sampling.evidence_tables import FoldedEvidence, rows_in_threads
 from engine.sampling.forward import STREAM_VALUES, decode, n_numeric
-from engine.sampling.rowsplit import split_rows
 
 # Default bound on how far a joint cell of the conditioned columns may be up-weighted
 # relative to the model restricted to the ranges. 20x lets a 5% level be asked for at 100%
@@ -175,10 +175,10 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
     uniforms = _UniformBuffer(len(model.encodings_))
     for cell in np.flatnonzero(counts.ravel()):
         need = int(counts.ravel()[cell])
-        codes, w = _cell_candidates(folded, int(cell), need, cond_nodes, dims, seed, pool,
-                                    uniforms)
+        codes, w, ess = _cell_candidates(folded, int(cell), need, cond_nodes, dims, seed, pool,
+                                         uniforms)
         candidates[int(cell)] = (codes, w)
-        feasible = min(feasible, int(rows * min(1.0, _ess(w) * MAX_REUSE / need)))
+        feasible = min(feasible, int(rows * min(1.0, ess * MAX_REUSE / need)))
     if feasible < rows:
         rows = feasible
         counts = allocate_counts(q, margins, rows) if rows else np.zeros_like(counts)
@@ -186,7 +186,7 @@ def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
         raise _no_row()
     codes = _fill(model, counts, candidates, seed,
                   lambda cell, need: _cell_candidates(folded, cell, need, cond_nodes, dims,
-                                                      seed, pool, uniforms))
+                                                      seed, pool, uniforms)[:2])
     return ConditionalDraw(codes=codes, bin_bounds=solution.bin_bounds,
                            rows_requested=row_count, rows_generated=rows,
                            upweight_needed=solution.upweight_needed,
@@ -215,8 +215,8 @@ def _fill(model, counts, candidates, seed, draw_cell) -> np.ndarray:
         u = rng.block_generator(seed, (STREAM_RESAMPLE, int(cell)), 0).random()
         _systematic_picks(np.cumsum(w), u, picks)
         positions = order[start:start + need]
-        split_rows(need, lambda lo, hi, c=codes, p=picks, q=positions:
-                   _scatter_rows(c, p[lo:hi], q[lo:hi], out))
+        rows_in_threads(need, lambda lo, hi, c=codes, p=picks, q=positions:
+                        _scatter_rows(c, p[lo:hi], q[lo:hi], out))
         start += need
     return out
 
@@ -320,7 +320,8 @@ def _target_margin(model, scenario, name, node, q0, axis) -> np.ndarray:
 # --- step 4-5: integer allocation and filling -----------------------------------------
 
 def _cell_candidates(folded, cell, need, cond_nodes, dims, seed, pool, uniforms):
-    """Likelihood-weighted candidates for one joint cell (its levels as hard evidence).
+    """Likelihood-weighted candidates for one joint cell (its levels as hard evidence):
+    states, weights and their effective sample size.
 
     The candidate budget is fixed by the rows the cell needs at the requested size, so a
     shrunken (partial) request resamples the same candidates: one candidate per row, and
@@ -332,15 +333,18 @@ def _cell_candidates(folded, cell, need, cond_nodes, dims, seed, pool, uniforms)
         if cond_nodes else {}
     first = max(need, MIN_CANDIDATES)
     codes, w = folded.draw(_cell_uniforms(seed, cell, first, uniforms), hard)
+    ess = _ess(w)
     extended = max(math.ceil(THIN_OVERSAMPLE * need), MIN_CANDIDATES)
-    if _ess(w) * MAX_REUSE < need and extended > first:
+    if ess * MAX_REUSE < need and extended > first:
         more, more_w = folded.draw(_cell_uniforms(seed, cell, extended, uniforms)[first:], hard)
         codes, w = np.concatenate([codes, more]), np.concatenate([w, more_w])
+        ess = _ess(w)
     if not w.sum() > 0:   # fall back on the pool's rows in this cell
         pool_codes, pool_w, cell_of_pool = pool.draw()
         in_cell = cell_of_pool == cell
         codes, w = pool_codes[in_cell], pool_w[in_cell]
-    return np.asfortranarray(codes), w
+        ess = _ess(w)
+    return np.asfortranarray(codes), w, ess
 
 
 def _cell_uniforms(seed, cell, n_rows, uniforms: "_UniformBuffer") -> np.ndarray:

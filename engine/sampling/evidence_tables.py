@@ -15,7 +15,16 @@ import numpy as np
 
 from engine.sampling._conditional_kernels import _evidence_weights
 from engine.sampling.forward import draw_states, no_evidence
-from engine.sampling.rowsplit import split_rows
+from engine.sampling.rowsplit import MIN_SPLIT_ROWS, split_rows
+
+
+def rows_in_threads(n: int, run) -> None:
+    """``split_rows`` for a draw big enough to split; a small one (a cell of a few rows, of
+    which a scenario may have thousands) runs at once, without asking for threads."""
+    if n < 2 * MIN_SPLIT_ROWS:
+        run(0, n)
+    else:
+        split_rows(n, run)
 
 
 class FoldedEvidence:
@@ -38,9 +47,12 @@ class FoldedEvidence:
         kt = self.model.kernel_tables
         normalisers = dict(self.normalisers)
         for j, state in (hard or {}).items():
-            one = np.zeros(int(kt.card[j]))
-            one[state] = 1.0
-            normalisers[j] = self._fold(j, self.lam[j] * one if j in self.lam else one)
+            if j in self.lam:
+                one = np.zeros(int(kt.card[j]))
+                one[state] = 1.0
+                normalisers[j] = self._fold(j, self.lam[j] * one)
+            else:
+                normalisers[j] = self._fold_state(j, state)
         try:
             codes, _ = draw_states(self.model, uniforms,
                                    no_evidence(len(self.model.encodings_)) + (self.cdf,))
@@ -68,6 +80,15 @@ class FoldedEvidence:
         self.cdf[self._segment(j)] = cdf.ravel()
         return total
 
+    def _fold_state(self, j: int, state: int) -> np.ndarray:
+        """``_fold`` for hard evidence alone: the CDF steps to 1 at ``state`` in every
+        configuration (a joint cell's thousands of draws make this the common case)."""
+        table = self.model.tables_[j]
+        rows = self.cdf[self._segment(j)].reshape(table.shape)
+        rows[:, :state] = 0.0
+        rows[:, state:] = 1.0
+        return table[:, state].copy()
+
     def _restore(self, j: int) -> None:
         if j in self.lam:
             self._fold(j, self.lam[j])
@@ -77,13 +98,14 @@ class FoldedEvidence:
 
     def _weights(self, codes: np.ndarray, normalisers: dict[int, np.ndarray]) -> np.ndarray:
         kt = self.model.kernel_tables
-        nodes = np.array(sorted(normalisers), dtype=np.int64)
-        sizes = [normalisers[j].size for j in nodes]
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        flat = np.concatenate([normalisers[j] for j in nodes]) if sizes else np.ones(1)
+        order = sorted(normalisers)
+        nodes = np.array(order, dtype=np.int64)
+        sizes = np.array([normalisers[j].size for j in order], dtype=np.int64)
+        offsets = np.cumsum(sizes) - sizes
+        flat = np.concatenate([normalisers[j] for j in order]) if order else np.ones(1)
         n = codes.shape[0]
         weights = np.empty(n)
-        split_rows(n, lambda lo, hi: _evidence_weights(
+        rows_in_threads(n, lambda lo, hi: _evidence_weights(
             codes[lo:hi], nodes, kt.n_parents, kt.parent_index, kt.parent_map_offset,
             kt.parent_map, kt.parent_stride, offsets, flat, weights[lo:hi]))
         return weights

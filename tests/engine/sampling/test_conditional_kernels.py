@@ -126,7 +126,7 @@ def test_a_thin_cell_gets_more_candidates_continuing_its_stream(contract_draw, m
         monkeypatch.setattr(conditional, "MAX_REUSE", max_reuse)
         return conditional._cell_candidates(
             folded, 0, need, solution.cond_nodes, solution.dims, 11, solution.pool,
-            conditional._UniformBuffer(len(model.encodings_)))
+            conditional._UniformBuffer(len(model.encodings_)))[:2]
 
     plain, plain_w = candidates(1e300)                        # never thin
     thin, thin_w = candidates(0.0)                           # always thin
