@@ -11,7 +11,8 @@
 4. Allocate integer counts per joint cell so every margin is exact (largest remainder, then
    unit moves along one column's axis, which leave the other margins unchanged).
 5. Fill each cell from P(rest | cell, ranges): likelihood-weighted candidates with the
-   cell's levels as hard evidence, systematic resampling by weight.
+   cell's levels as hard evidence (folded into the tables, ``evidence_tables``), systematic
+   resampling by weight, the picked rows written straight into their final positions.
 
 Feasibility: a cell may hold at most ``max_upweight`` times the rows the model would put
 there in ``row_count`` rows restricted to the ranges, and at most ``MAX_REUSE`` times its
@@ -32,7 +33,9 @@ from engine.errors import SimioError
 from engine.model import weekdays
 from engine.sampling import inference, raking
 from engine.sampling.conditions import Scenario, check_cell_count, share_vector
-from engine.sampling.forward import STREAM_VALUES, decode, draw_states, n_numeric
+from engine.sampling._conditional_kernels import _scatter_rows, _systematic_picks
+from engine.sampling.evidence_tables import FoldedEvidence, rows_in_threads
+from engine.sampling.forward import STREAM_VALUES, decode, n_numeric
 
 # Default bound on how far a joint cell of the conditioned columns may be up-weighted
 # relative to the model restricted to the ranges. 20x lets a 5% level be asked for at 100%
@@ -41,11 +44,12 @@ DEFAULT_MAX_UPWEIGHT = 20.0
 # Rows drawn to estimate q0 when exact elimination is too large; 2^18 puts a 1% cell's
 # relative standard error near 2%.
 POOL_ROWS = 4 * rng.BLOCK_ROWS
-# Candidates drawn per row to fill a cell (the candidate budget is OVERSAMPLE x rows).
-# Drawing candidates is most of the cost beyond the solve at large row counts; 1.25 keeps
-# a quarter more candidates than rows to resample from (the ESS cap below still refuses
-# cells whose weights are too uneven) at 1.25x the forward-sampling work instead of 2x.
-OVERSAMPLE = 1.25
+# Candidates drawn per row to fill a cell whose first candidates (one per row) are too
+# uneven for the reuse cap below. Drawing candidates is most of the cost beyond the solve
+# at large row counts, so a cell gets one candidate per row (with near-even weights
+# systematic resampling then keeps nearly every one once) and only a thin cell the
+# quarter more it would need to pass the cap.
+THIN_OVERSAMPLE = 1.25
 MIN_CANDIDATES = 256
 # A cell's rows may reuse its candidates' discrete patterns at most this many times over
 # (measured by effective sample size); past that the cell is too thin to fill honestly.
@@ -161,38 +165,60 @@ def _no_row() -> SimioError:
 def draw_conditional(model, row_count: int, scenario: Scenario, seed: int,
                      max_upweight: float = DEFAULT_MAX_UPWEIGHT) -> ConditionalDraw:
     solution = solve_scenario(model, row_count, scenario, max_upweight, seed)
-    q, margins, rows, lam = solution.q, solution.margins, solution.rows, solution.lam
+    q, margins, rows = solution.q, solution.margins, solution.rows
+    folded = FoldedEvidence(model, solution.lam)
     cond_nodes, dims, pool = solution.cond_nodes, solution.dims, solution.pool
 
     counts = allocate_counts(q, margins, rows)
     candidates = {}
     feasible = rows
+    uniforms = _UniformBuffer(len(model.encodings_))
     for cell in np.flatnonzero(counts.ravel()):
         need = int(counts.ravel()[cell])
-        codes, w = _cell_candidates(model, int(cell), need, cond_nodes, dims, lam, seed, pool)
+        codes, w, ess = _cell_candidates(folded, int(cell), need, cond_nodes, dims, seed, pool,
+                                         uniforms)
         candidates[int(cell)] = (codes, w)
-        ess = w.sum() ** 2 / max(float((w * w).sum()), 1e-300)
         feasible = min(feasible, int(rows * min(1.0, ess * MAX_REUSE / need)))
     if feasible < rows:
         rows = feasible
         counts = allocate_counts(q, margins, rows) if rows else np.zeros_like(counts)
     if rows == 0:
         raise _no_row()
-    blocks = []
-    for cell in np.flatnonzero(counts.ravel()):
-        need = int(counts.ravel()[cell])
-        if int(cell) not in candidates:
-            candidates[int(cell)] = _cell_candidates(model, int(cell), need, cond_nodes, dims,
-                                                     lam, seed, pool)
-        codes, w = candidates[int(cell)]
-        picks = _systematic_resample(w, need, rng.block_generator(seed, (STREAM_RESAMPLE, int(cell)), 0))
-        blocks.append(codes[picks])
-    codes = np.concatenate(blocks)
-    order = rng.block_generator(seed, STREAM_ORDER, 0).permutation(codes.shape[0])
-    return ConditionalDraw(codes=codes[order], bin_bounds=solution.bin_bounds,
-                           rows_requested=row_count, rows_generated=codes.shape[0],
+    codes = _fill(model, counts, candidates, seed,
+                  lambda cell, need: _cell_candidates(folded, cell, need, cond_nodes, dims,
+                                                      seed, pool, uniforms)[:2])
+    return ConditionalDraw(codes=codes, bin_bounds=solution.bin_bounds,
+                           rows_requested=row_count, rows_generated=rows,
                            upweight_needed=solution.upweight_needed,
                            max_upweight=float(max_upweight), solution=solution)
+
+
+def _fill(model, counts, candidates, seed, draw_cell) -> np.ndarray:
+    """Every cell's rows, resampled from its candidates, written straight into their final
+    positions: one seeded permutation of all rows (stream 4) gives cell ``c``'s rows, in
+    flat cell order, the positions ``order[start_c : start_c + count_c]``, a uniformly
+    random subset in random order. One pass per column, no gather of the whole table.
+
+    Returns (rows x nodes) int64 codes, Fortran-ordered (a column per node, as the decode
+    and the unconditioned draw use them)."""
+    flat = counts.ravel()
+    rows = int(flat.sum())
+    order = rng.block_generator(seed, STREAM_ORDER, 0).permutation(rows)
+    out = np.empty((rows, len(model.encodings_)), dtype=np.int64, order="F")
+    start = 0
+    for cell in np.flatnonzero(flat):
+        need = int(flat[cell])
+        if int(cell) not in candidates:
+            candidates[int(cell)] = draw_cell(int(cell), need)
+        codes, w = candidates.pop(int(cell))         # freed once its rows are written
+        picks = np.empty(need, dtype=np.int64)
+        u = rng.block_generator(seed, (STREAM_RESAMPLE, int(cell)), 0).random()
+        _systematic_picks(np.cumsum(w), u, picks)
+        positions = order[start:start + need]
+        rows_in_threads(need, lambda lo, hi, c=codes, p=picks, q=positions:
+                        _scatter_rows(c, p[lo:hi], q[lo:hi], out))
+        start += need
+    return out
 
 
 def iter_decode(model, draw: ConditionalDraw, seed: int, chunk_rows: int):
@@ -261,33 +287,6 @@ def _latent_in_range(latent, cdf_lo, cdf_hi, marginal, point, enc) -> np.ndarray
     return out
 
 
-def _evidence(model, lam: dict[int, np.ndarray]):
-    """Kernel evidence arrays. Per-state weights go to the kernel as they are; weights
-    that depend on the parent configuration (2-D) are folded into a copy of the node's
-    table instead, which the kernel then treats as evidence (drawn from the weighted row,
-    the row's mass multiplied into the likelihood weight)."""
-    d = len(model.encodings_)
-    kt = model.kernel_tables
-    offsets = np.zeros(d, dtype=np.int64)
-    flags = np.zeros(d, dtype=np.bool_)
-    parts, used = [], 0
-    cdf = None
-    for j in sorted(lam):
-        weights = lam[j]
-        if weights.ndim == 2:
-            cdf = kt.cdf.copy() if cdf is None else cdf
-            start, size = kt.table_offset[j], model.tables_[j].size
-            weighted = kt.probs[start:start + size].reshape(weights.shape) * weights
-            cdf[start:start + size] = np.cumsum(weighted, axis=1).ravel()
-            weights = np.ones(weights.shape[1])
-        offsets[j] = used
-        flags[j] = True
-        parts.append(weights)
-        used += weights.size
-    values = np.concatenate(parts) if parts else np.ones(1)
-    return offsets, values, flags, cdf
-
-
 # --- step 2-3: joint cells and their targets ------------------------------------------------
 
 def _cell_index(codes, cond_nodes, dims) -> np.ndarray:
@@ -320,27 +319,56 @@ def _target_margin(model, scenario, name, node, q0, axis) -> np.ndarray:
 
 # --- step 4-5: integer allocation and filling -----------------------------------------
 
-def _cell_candidates(model, cell, need, cond_nodes, dims, lam, seed, pool):
-    """Likelihood-weighted candidates for one joint cell (its levels as hard evidence).
+def _cell_candidates(folded, cell, need, cond_nodes, dims, seed, pool, uniforms):
+    """Likelihood-weighted candidates for one joint cell (its levels as hard evidence):
+    states, weights and their effective sample size.
 
     The candidate budget is fixed by the rows the cell needs at the requested size, so a
-    shrunken (partial) request resamples the same candidates.
+    shrunken (partial) request resamples the same candidates: one candidate per row, and
+    ``THIN_OVERSAMPLE`` per row for a cell whose weights are too uneven for one (its ESS
+    under the reuse cap). The extra candidates continue the cell's stream, so the larger
+    set starts with the smaller one.
     """
-    cell_lam = dict(lam)
-    states = np.unravel_index(cell, dims) if cond_nodes else ()
-    for j, state in zip(cond_nodes, states):
-        hard = np.zeros(model.encodings_[j].n_states)
-        hard[state] = 1.0
-        cell_lam[j] = hard if j not in cell_lam else cell_lam[j] * hard
-    n_candidates = max(math.ceil(OVERSAMPLE * need), MIN_CANDIDATES)
-    d = len(model.encodings_)
-    codes, w = draw_states(model, rng.block_uniforms(seed, (STREAM_CELL, cell), 0, n_candidates, d),
-                           _evidence(model, cell_lam))
+    hard = dict(zip(cond_nodes, (int(k) for k in np.unravel_index(cell, dims)))) \
+        if cond_nodes else {}
+    first = max(need, MIN_CANDIDATES)
+    codes, w = folded.draw(_cell_uniforms(seed, cell, first, uniforms), hard)
+    ess = _ess(w)
+    extended = max(math.ceil(THIN_OVERSAMPLE * need), MIN_CANDIDATES)
+    if ess * MAX_REUSE < need and extended > first:
+        more, more_w = folded.draw(_cell_uniforms(seed, cell, extended, uniforms)[first:], hard)
+        codes, w = np.concatenate([codes, more]), np.concatenate([w, more_w])
+        ess = _ess(w)
     if not w.sum() > 0:   # fall back on the pool's rows in this cell
         pool_codes, pool_w, cell_of_pool = pool.draw()
         in_cell = cell_of_pool == cell
         codes, w = pool_codes[in_cell], pool_w[in_cell]
-    return codes, w
+        ess = _ess(w)
+    return np.asfortranarray(codes), w, ess
+
+
+def _cell_uniforms(seed, cell, n_rows, uniforms: "_UniformBuffer") -> np.ndarray:
+    width = uniforms.array.shape[1]
+    return rng.block_uniforms(seed, (STREAM_CELL, cell), 0, n_rows, width,
+                              out=uniforms.take(n_rows))
+
+
+def _ess(w) -> float:
+    """Effective sample size of weighted candidates, (sum w)^2 / sum w^2."""
+    return float(w.sum()) ** 2 / max(float((w * w).sum()), 1e-300)
+
+
+class _UniformBuffer:
+    """One uniforms array reused cell after cell (grown when a cell needs more rows): a
+    fresh array per cell would fault in new pages each time, as costly as drawing them."""
+
+    def __init__(self, width: int):
+        self.array = np.empty((0, width))
+
+    def take(self, n_rows: int) -> np.ndarray:
+        if self.array.shape[0] < n_rows:
+            self.array = np.empty((n_rows, self.array.shape[1]))
+        return self.array[:n_rows]
 
 
 class _Pool:
@@ -354,16 +382,10 @@ class _Pool:
         if self._drawn is None:
             model, lam, seed, cond_nodes, dims = self.args
             d = len(model.encodings_)
-            codes, w = draw_states(model, rng.block_uniforms(seed, STREAM_POOL, 0, POOL_ROWS, d),
-                                   _evidence(model, lam))
+            codes, w = FoldedEvidence(model, lam).draw(
+                rng.block_uniforms(seed, STREAM_POOL, 0, POOL_ROWS, d))
             self._drawn = (codes, w, _cell_index(codes, cond_nodes, dims))
         return self._drawn
-
-
-def _systematic_resample(weights, n, generator) -> np.ndarray:
-    cumulative = np.cumsum(weights)
-    positions = (generator.random() + np.arange(n)) / n * cumulative[-1]
-    return np.minimum(np.searchsorted(cumulative, positions, side="right"), weights.size - 1)
 
 
 def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
