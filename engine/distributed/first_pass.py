@@ -122,7 +122,8 @@ def _typed(column, series: pd.Series, table: RawTable) -> pd.Series:
         texts = texts.map(lambda v: codes.get(v, v) if isinstance(v, str) else v)
     if column.type == "boolean":
         texts = texts.str.lower()
-    return pd.Series(pd.Categorical(texts, categories=list(column.levels or [])),
+    levels = list(column.levels or [])
+    return pd.Series(pd.Categorical(texts.where(texts.isin(levels)), categories=levels),
                      index=series.index)
 
 
