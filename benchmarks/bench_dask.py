@@ -16,6 +16,13 @@ RSS of each worker during the run (VmHWM reset before it) and of this client pro
 (which holds a scenario's drawn states). Baseline: one process's ``Synthesizer.write`` of
 the same model, rows/s measured on ``--baseline-rows`` rows in this process.
 
+Fidelity (``--fidelity``): the cost of the cluster fit's sample (cleaning decisions, bin
+edges and within-bin detail from ``--sample-rows`` rows; counts over every row) on a
+``--fidelity-rows`` table that fits in one process: holdout quality
+(``engine.quality.quality_report`` of 50,000 synthetic rows against a holdout of the same
+process) of the one-process model and of the cluster model, and how the models differ
+(columns, bins, edges, largest table difference where both have the same parents).
+
 Timings are wall-clock: on a shared machine they are noisy; rerun on a quiet one.
 """
 
@@ -76,6 +83,66 @@ def bench_fit(client, seed_rows: int, folder: Path) -> dict:
             "model_file_identical": same}
 
 
+HOLDOUT_ROWS = 50_000
+
+
+def bench_fidelity(client, rows: int, sample_rows: int, folder: Path) -> dict:
+    from engine.distributed.fit import fit_files
+    from engine.quality import quality_report
+    from engine.synthesizer import Synthesizer
+
+    frame = wide_frame(rows + HOLDOUT_ROWS, SEED_COLUMNS)
+    holdout = frame.iloc[rows:].reset_index(drop=True)
+    frame = frame.iloc[:rows]
+    parts = folder / "seed"
+    parts.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(rows), PARTITIONS)):
+        frame.iloc[part].to_parquet(parts / f"part-{i}.parquet", index=False)
+    t0 = time.perf_counter()
+    one = Synthesizer().fit(frame)
+    one_s = time.perf_counter() - t0
+    del frame
+    t0 = time.perf_counter()
+    cluster = fit_files(Synthesizer(), sorted(parts.glob("*.parquet")), client,
+                        sample_rows=sample_rows)
+    cluster_s = time.perf_counter() - t0
+    out = {"rows": rows, "sample_rows": sample_rows, "one_process_s": one_s,
+           "cluster_s": cluster_s}
+    for name, synth in (("one_process", one), ("cluster", cluster)):
+        report = quality_report(holdout, synth.sample(HOLDOUT_ROWS, seed=5))
+        out[name] = {"score": report.score, "shapes": report.shapes_score,
+                     "trends": report.trends_score}
+    out["model_diff"] = model_diff(one.model_, cluster.model_)
+    return out
+
+
+def model_diff(a, b) -> dict:
+    """How two fitted models differ: columns, bins per numeric column, edges, and the
+    largest probability difference of the tables whose node has the same parents/shape."""
+    names_a = [e.name for e in a.encodings_]
+    names_b = [e.name for e in b.encodings_]
+    edges_a, edges_b = set(a.edges), set(b.edges)
+    bins = {e.name: (e.n_states, f.n_states) for e, f in zip(a.encodings_, b.encodings_)
+            if e.name == f.name and e.n_states != f.n_states}
+    largest = 0.0
+    same = 0
+    for j, name in enumerate(names_a):
+        if name not in names_b:
+            continue
+        k = names_b.index(name)
+        ta, tb = np.asarray(a.tables_[j]), np.asarray(b.tables_[k])
+        if [names_a[p] for p in a.parents_[j]] == [names_b[p] for p in b.parents_[k]] \
+                and ta.shape == tb.shape:
+            same += 1
+            largest = max(largest, float(np.abs(ta - tb).max()))
+    return {"same_columns": names_a == names_b, "edges_both": len(edges_a & edges_b),
+            "edges_only_one_process": len(edges_a - edges_b),
+            "edges_only_cluster": len(edges_b - edges_a),
+            "columns_with_other_state_counts": bins,
+            "nodes_same_parents_and_shape": same,
+            "largest_table_difference": largest}
+
+
 def bench_generate(client, synth, rows: int, folder: Path, conditions=None) -> dict:
     from engine.distributed.dataset import write_dataset
 
@@ -105,7 +172,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--cond-rows", type=int, default=None)
     parser.add_argument("--baseline-rows", type=int, default=2_000_000)
+    parser.add_argument("--fidelity", action="store_true",
+                        help="only the sample's fidelity cost (see above)")
+    parser.add_argument("--fidelity-rows", type=int, default=1_000_000)
+    parser.add_argument("--sample-rows", type=int, default=100_000)
     args = parser.parse_args(argv)
+    if args.fidelity:
+        return main_fidelity(args)
     seed_rows = args.seed_rows or (200_000 if args.quick else 2_000_000)
     rows = args.rows or (2_000_000 if args.quick else 100_000_000)
     cond_rows = args.cond_rows or (1_000_000 if args.quick else 10_000_000)
@@ -146,6 +219,25 @@ def main(argv=None) -> dict:
                        f"{g['peak_worker_rss_mb']:.0f}", f"{g['peak_client_rss_mb']:.0f}"]
                       for g in (out["generate"], out["conditioned"])]))
     print(json.dumps(C.to_jsonable({k: v for k, v in out.items() if k != "env"}), indent=1))
+    return out
+
+
+def main_fidelity(args) -> dict:
+    from distributed import Client, LocalCluster
+
+    C.warm_engine()
+    with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as client, \
+            tempfile.TemporaryDirectory() as tmp:
+        client.run(C.warm_engine)
+        out = bench_fidelity(client, args.fidelity_rows, args.sample_rows, Path(tmp))
+    print(C.md_table(["fit", "rows", "sample rows", "s", "holdout score", "shapes", "trends"],
+                     [[name.replace("_", " "), f"{out['rows']:,}",
+                       "all" if name == "one_process" else f"{out['sample_rows']:,}",
+                       f"{out[name + '_s']:.1f}", f"{out[name]['score']:.4f}",
+                       f"{out[name]['shapes']:.4f}", f"{out[name]['trends']:.4f}"]
+                      for name in ("one_process", "cluster")]))
+    print(json.dumps(C.to_jsonable(out), indent=1))
     return out
 
 
