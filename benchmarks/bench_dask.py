@@ -165,6 +165,11 @@ def baseline_rows_per_s(synth, rows: int, folder: Path, conditions=None) -> floa
     return rows / (time.perf_counter() - t0)
 
 
+def progress_line(name: str, result: dict) -> None:
+    """Each part's numbers as soon as it is done (a long run cut short keeps them)."""
+    print(name, json.dumps(C.to_jsonable(result)), file=sys.stderr, flush=True)
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -196,14 +201,17 @@ def main(argv=None) -> dict:
             for name in ("fit", "gen", "cond"):
                 (base / name).mkdir()
             out["fit"] = bench_fit(client, seed_rows, base / "fit")
+            progress_line("fit", out["fit"])
             out["generate"] = bench_generate(client, synth, rows, base / "gen")
             out["generate"]["one_process_rows_per_s"] = baseline_rows_per_s(
                 synth, min(rows, args.baseline_rows), base / "gen")
+            progress_line("generate", out["generate"])
             out["conditioned"] = bench_generate(client, synth, cond_rows, base / "cond",
                                                 C.CONTRACT_CONDITIONS)
             out["conditioned"]["one_process_rows_per_s"] = baseline_rows_per_s(
                 synth, min(cond_rows, args.baseline_rows), base / "cond",
                 C.CONTRACT_CONDITIONS)
+            progress_line("conditioned", out["conditioned"])
     fit = out["fit"]
     print(C.md_table(["fit", "seed rows", "one process s", "2 workers s", "ratio",
                       "same model file"],
