@@ -86,6 +86,20 @@ def test_a_conditioned_dataset_has_exact_shares_and_ranges_in_every_row(client, 
     assert len(got.drop_duplicates()) > 0.9 * len(one.drop_duplicates())
 
 
+def test_a_tight_scenario_shrinks_as_one_process_does(client, synth, tmp_path):
+    from tests.localapi.fixtures import TIGHT_SCENARIO
+
+    rows = 20_000
+    one = synth.generate(rows, seed=8, conditions=TIGHT_SCENARIO)
+    generation = write_dataset(synth, tmp_path / "ds", rows, seed=8,
+                               conditions=TIGHT_SCENARIO, client=client)
+    assert generation.status == one.status == "partial"
+    assert generation.rows_generated == one.rows_generated < rows
+    got = read_dataset(tmp_path / "ds")
+    assert len(got) == one.rows_generated
+    assert got["purchase_intent"].between(85, 100).all() and got["age"].between(18, 25).all()
+
+
 def test_an_existing_folder_that_is_not_a_dataset_is_refused(client, synth, tmp_path):
     (tmp_path / "ds").mkdir()
     (tmp_path / "ds" / "notes.txt").write_text("mine")
