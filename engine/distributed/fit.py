@@ -122,12 +122,6 @@ class SampleNodeFitter(NodeFitter):
         return total
 
 
-def fit_raw(synth, raw: RawTable, client, *, n_parts: int, progress=no_progress):
-    """``synth.fit(raw)`` with its counts gathered over ``n_parts`` blocks on ``client``."""
-    return synth.fit(raw, progress=progress,
-                     counts=partial(WorkerCounts, client, n_parts=n_parts))
-
-
 def fit_partitions(synth, tables: list, client, *, sample_rows: int = SAMPLE_ROWS,
                    progress=no_progress):
     """Fit ``synth`` on the partitions ``tables`` (futures of ``RawTable``s on the workers,
