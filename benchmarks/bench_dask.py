@@ -3,6 +3,7 @@
     python3 benchmarks/bench_dask.py                 # the sizes (a quiet machine)
     python3 benchmarks/bench_dask.py --quick         # 200k seed, 2M / 1M rows
     python3 benchmarks/bench_dask.py --seed-rows 500000 --rows 5000000 --cond-rows 2000000
+    python3 benchmarks/bench_dask.py --parts conditioned        # one part only
 
 Fit: a correlated mixed seed (``bench_fit.wide_frame``, 20 columns; 2M rows by default)
 written as 8 Parquet partitions; ``Synthesizer().fit`` of the whole table in this process
@@ -177,6 +178,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--cond-rows", type=int, default=None)
     parser.add_argument("--baseline-rows", type=int, default=2_000_000)
+    parser.add_argument("--parts", default="fit,generate,conditioned",
+                        help="which of fit,generate,conditioned to run (comma-separated)")
     parser.add_argument("--fidelity", action="store_true",
                         help="only the sample's fidelity cost (see above)")
     parser.add_argument("--fidelity-rows", type=int, default=1_000_000)
@@ -184,6 +187,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     if args.fidelity:
         return main_fidelity(args)
+    parts = set(args.parts.split(","))
     seed_rows = args.seed_rows or (200_000 if args.quick else 2_000_000)
     rows = args.rows or (2_000_000 if args.quick else 100_000_000)
     cond_rows = args.cond_rows or (1_000_000 if args.quick else 10_000_000)
@@ -200,32 +204,38 @@ def main(argv=None) -> dict:
             base = Path(tmp)
             for name in ("fit", "gen", "cond"):
                 (base / name).mkdir()
-            out["fit"] = bench_fit(client, seed_rows, base / "fit")
-            progress_line("fit", out["fit"])
-            out["generate"] = bench_generate(client, synth, rows, base / "gen")
-            out["generate"]["one_process_rows_per_s"] = baseline_rows_per_s(
-                synth, min(rows, args.baseline_rows), base / "gen")
-            progress_line("generate", out["generate"])
-            out["conditioned"] = bench_generate(client, synth, cond_rows, base / "cond",
-                                                C.CONTRACT_CONDITIONS)
-            out["conditioned"]["one_process_rows_per_s"] = baseline_rows_per_s(
-                synth, min(cond_rows, args.baseline_rows), base / "cond",
-                C.CONTRACT_CONDITIONS)
-            progress_line("conditioned", out["conditioned"])
-    fit = out["fit"]
-    print(C.md_table(["fit", "seed rows", "one process s", "2 workers s", "ratio",
-                      "same model file"],
-                     [["8 partitions", f"{fit['seed_rows']:,}", f"{fit['one_process_s']:.1f}",
-                       f"{fit['cluster_s']:.1f}", f"{fit['cluster_over_one']:.2f}",
-                       fit["model_file_identical"]]]))
-    print()
-    print(C.md_table(["generate", "rows", "s", "rows/s (2 workers)", "rows/s (1 process)",
-                      "peak worker RSS MB", "peak client RSS MB"],
-                     [[("conditioned" if g["conditioned"] else "unconditioned"),
-                       f"{g['rows']:,}", f"{g['seconds']:.1f}", f"{g['rows_per_s']:,.0f}",
-                       f"{g['one_process_rows_per_s']:,.0f}",
-                       f"{g['peak_worker_rss_mb']:.0f}", f"{g['peak_client_rss_mb']:.0f}"]
-                      for g in (out["generate"], out["conditioned"])]))
+            if "fit" in parts:
+                out["fit"] = bench_fit(client, seed_rows, base / "fit")
+                progress_line("fit", out["fit"])
+            if "generate" in parts:
+                out["generate"] = bench_generate(client, synth, rows, base / "gen")
+                out["generate"]["one_process_rows_per_s"] = baseline_rows_per_s(
+                    synth, min(rows, args.baseline_rows), base / "gen")
+                progress_line("generate", out["generate"])
+            if "conditioned" in parts:
+                out["conditioned"] = bench_generate(client, synth, cond_rows, base / "cond",
+                                                    C.CONTRACT_CONDITIONS)
+                out["conditioned"]["one_process_rows_per_s"] = baseline_rows_per_s(
+                    synth, min(cond_rows, args.baseline_rows), base / "cond",
+                    C.CONTRACT_CONDITIONS)
+                progress_line("conditioned", out["conditioned"])
+    if "fit" in out:
+        fit = out["fit"]
+        print(C.md_table(["fit", "seed rows", "one process s", "2 workers s", "ratio",
+                          "same model file"],
+                         [["8 partitions", f"{fit['seed_rows']:,}",
+                           f"{fit['one_process_s']:.1f}", f"{fit['cluster_s']:.1f}",
+                           f"{fit['cluster_over_one']:.2f}", fit["model_file_identical"]]]))
+        print()
+    generated = [out[k] for k in ("generate", "conditioned") if k in out]
+    if generated:
+        print(C.md_table(["generate", "rows", "s", "rows/s (2 workers)", "rows/s (1 process)",
+                          "peak worker RSS MB", "peak client RSS MB"],
+                         [[("conditioned" if g["conditioned"] else "unconditioned"),
+                           f"{g['rows']:,}", f"{g['seconds']:.1f}", f"{g['rows_per_s']:,.0f}",
+                           f"{g['one_process_rows_per_s']:,.0f}",
+                           f"{g['peak_worker_rss_mb']:.0f}", f"{g['peak_client_rss_mb']:.0f}"]
+                          for g in generated]))
     print(json.dumps(C.to_jsonable({k: v for k, v in out.items() if k != "env"}), indent=1))
     return out
 

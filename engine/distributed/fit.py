@@ -125,7 +125,8 @@ class SampleNodeFitter(NodeFitter):
 def fit_partitions(synth, tables: list, client, *, sample_rows: int = SAMPLE_ROWS,
                    progress=no_progress):
     """Fit ``synth`` on the partitions ``tables`` (futures of ``RawTable``s on the workers,
-    in row order); only a sample of at most ``sample_rows`` rows comes to the client."""
+    in row order; pass them only here, so the workers can drop them once encoded); only a
+    sample of at most ``sample_rows`` rows comes to the client."""
     from engine.cleaning import clean
     from engine.model.network import BayesianNetworkModel
 
@@ -151,7 +152,7 @@ def fit_partitions(synth, tables: list, client, *, sample_rows: int = SAMPLE_ROW
     n_states = [enc.n_states for enc in encodings]
     blocks = client.map(first_pass.encode_partition, cleaned, encodings=encodings,
                         columns=columns, pure=False)
-    del cleaned
+    del cleaned, tables     # the workers drop the raw and cleaned rows once encoded
     model = BayesianNetworkModel(max_parents=synth.max_parents).fit(
         result.frame, schema, result.relations, progress=progress, encodings=encodings,
         counts=lambda _codes, _n: WorkerCounts.of_blocks(client, blocks, n_states),
@@ -184,15 +185,16 @@ def fit_dask_frame(synth, frame, *, progress=no_progress):
     import dask
 
     client = current_client()
-    tables = client.compute([dask.delayed(_as_raw)(part) for part in frame.to_delayed()])
-    return fit_partitions(synth, tables, client, progress=progress)
+    return fit_partitions(synth, client.compute([dask.delayed(_as_raw)(part)
+                                                 for part in frame.to_delayed()]),
+                          client, progress=progress)
 
 
 def fit_files(synth, files: list, client, *, sample_rows: int = SAMPLE_ROWS,
               progress=no_progress):
     """Fit on the rows of ``files`` (partitions of one table, in order), read on workers."""
-    tables = client.map(read_table, [str(f) for f in files], pure=False)
-    return fit_partitions(synth, tables, client, sample_rows=sample_rows, progress=progress)
+    return fit_partitions(synth, client.map(read_table, [str(f) for f in files], pure=False),
+                          client, sample_rows=sample_rows, progress=progress)
 
 
 def _as_raw(frame: pd.DataFrame) -> RawTable:
