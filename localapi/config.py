@@ -45,6 +45,7 @@ class Config:
     signup_global: int = 300
     token_per_ip: int = 60                   # token + claim requests per minute
     token_global: int = 600
+    dask_address: str = ""                   # generation jobs on a Dask cluster ("" = here)
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -136,9 +136,16 @@ def run_generation_create(app, conn, job, set_stage) -> None:
     shutil.rmtree(out_dir, ignore_errors=True)   # a killed attempt's temporary file
     out_dir.mkdir(parents=True)
     artifact = out_dir / f"synthetic{EXTENSIONS[gen['output_format']]}"
-    result = synth.write(artifact, gen["rows_requested"], fmt=gen["output_format"],
-                         seed=gen["seed"], conditions=request.get("conditions"),
-                         formula_guard=app.config["SIMIO"].csv_formula_guard)
+    write = synth.write
+    if app.config["SIMIO"].dask_address:        # SIMIO_DASK_ADDRESS: docs/distributed.md
+        from functools import partial
+
+        from engine.distributed.one_file import write_on_cluster
+
+        write = partial(write_on_cluster, synth, address=app.config["SIMIO"].dask_address)
+    result = write(artifact, gen["rows_requested"], fmt=gen["output_format"],
+                   seed=gen["seed"], conditions=request.get("conditions"),
+                   formula_guard=app.config["SIMIO"].csv_formula_guard)
     finished = now(app)
     with transaction(conn):
         records.finish_generation(

@@ -18,8 +18,8 @@ folder, so workers must see the output folder (one machine, or a shared file sys
 A worker generates one chunk of blocks at a time (the chunk one process uses) and
 appends it to its file: its memory follows the chunk, not the row count. A conditioned
 scenario is solved and its integer counts allocated once on the client (shares exact over
-the whole dataset); the states it draws there are sent to the workers a file's rows at a
-time, and the workers decode the values (ranges hold in every row).
+the whole dataset) and split over the blocks; the workers draw each block's rows for its
+counts and decode their values (``conditioned``; ranges hold in every row).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from engine.distributed.blocks import conditioned_rows, unconditioned_rows
 from engine.errors import SimioError
 from engine.io.atomic import fsync_dir, write_text
 from engine.io.writers import TableWriter
-from engine.model.statistics import code_dtype
 from engine.sampling import forward
 
 MANIFEST = "_manifest.json"
@@ -67,21 +66,23 @@ def write_dataset(synth, path, n: int, *, seed: int | None = None,
     client = client if client is not None else _default_client()
     path = Path(path)
     _check_target(path)
-    plan = _plan(synth, model, n, seed, conditions)
+    scenario = _scenario(synth, model, conditions)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
     futures = []
     try:
         model_file = str(synth.save(staging / MODEL_FILE))
+        plan = _plan(client, synth, model, model_file, n, seed, scenario)
         files = _file_ranges(plan["rows"], blocks_per_file)
         total = math.ceil(plan["rows"] / rng.BLOCK_ROWS)
         for index, first_block, rows in files:
-            codes = None
-            if plan["codes"] is not None:
-                lo = first_block * rng.BLOCK_ROWS
-                codes = client.scatter(plan["codes"][lo:lo + rows])
+            draw = None
+            if plan["draw"] is not None:
+                last = first_block + math.ceil(rows / rng.BLOCK_ROWS)
+                draw = {**plan["draw"],
+                        "block_counts": plan["draw"]["block_counts"][first_block:last]}
             futures.append(client.submit(
                 _write_part, model_file, str(staging / _part_name(index)), seed, first_block,
-                rows, codes, plan["bin_bounds"], pure=False))
+                rows, draw, plan["bin_bounds"], pure=False))
         _wait(client, futures, total, on_blocks)
         os.unlink(model_file)
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "seed": seed,
@@ -118,25 +119,29 @@ def read_dataset(path):
 
 # -- the plan, on the client -------------------------------------------------------------
 
-def _plan(synth, model, n, seed, conditions) -> dict:
-    """Rows to write; for a scenario, its states drawn here (allocation made once)."""
+def _scenario(synth, model, conditions):
     from engine.model.relations import translate_conditions
-    from engine.quality.conditioning import scenario_support
-    from engine.sampling import conditional
-    from engine.sampling.conditions import parse_conditions
+    from engine.sampling.conditions import calendar_units, parse_conditions
 
-    scenario = parse_conditions(model.schema_, translate_conditions(model, conditions),
-                                synth._dropped_columns())
+    conditions = translate_conditions(model, calendar_units(model.schema_, conditions))
+    return parse_conditions(model.schema_, conditions, synth._dropped_columns())
+
+
+def _plan(client, synth, model, model_file, n, seed, scenario) -> dict:
+    """Rows to write; for a scenario, its counts per cell and block (``conditioned``)."""
+    from engine.distributed import conditioned
+    from engine.quality.conditioning import scenario_support
+
     if scenario.is_empty:
-        return {"rows": n, "codes": None, "bin_bounds": None, "scenario": {},
+        return {"rows": n, "draw": None, "bin_bounds": None, "scenario": {},
                 "upweight_needed": 1.0, "support": None}
-    draw = conditional.draw_conditional(model, n, scenario, seed, synth.max_upweight)
-    narrow = code_dtype(max(int(e.n_states) for e in model.encodings_))
-    return {"rows": draw.rows_generated, "codes": draw.codes.astype(narrow),
-            "bin_bounds": draw.bin_bounds, "scenario": scenario.to_dict(),
-            "upweight_needed": draw.upweight_needed,
-            "support": scenario_support(getattr(synth, "seed_marginals_", None),
-                                        draw.solution)}
+    plan = conditioned.plan(client, model, model_file, n, scenario, seed, synth.max_upweight)
+    solution = plan["solution"]
+    return {"rows": plan["rows"], "bin_bounds": solution.bin_bounds,
+            "draw": {"spec": plan["spec"], "cells": plan["cells"],
+                     "block_counts": plan["block_counts"]},
+            "scenario": scenario.to_dict(), "upweight_needed": solution.upweight_needed,
+            "support": scenario_support(getattr(synth, "seed_marginals_", None), solution)}
 
 
 def _file_ranges(rows: int, blocks_per_file: int) -> list[tuple[int, int, int]]:
@@ -157,20 +162,27 @@ def _part_name(index: int) -> str:
 _LOADED: dict = {}
 
 
-def _write_part(model_file, part_path, seed, first_block, rows, codes, bin_bounds) -> int:
+def _write_part(model_file, part_path, seed, first_block, rows, draw, bin_bounds) -> int:
     """Write one file, one chunk of ``CHUNK_BLOCKS`` blocks at a time (the chunk one
-    process uses: the same memory per worker); returns the blocks written."""
+    process uses: the same memory per worker); returns the blocks written. ``draw``: a
+    scenario's cells and this file's counts per block and cell (``conditioned``)."""
+    from engine.distributed.conditioned import _pool, block_states
+
     model = _load(model_file).model_
     blocks = math.ceil(rows / rng.BLOCK_ROWS)
+    pool = None if draw is None else _pool(model, draw["spec"], seed)
     with TableWriter(part_path, "parquet") as writer:
         for b in range(0, blocks, CHUNK_BLOCKS):
             lo = b * rng.BLOCK_ROWS
             take = min(CHUNK_BLOCKS * rng.BLOCK_ROWS, rows - lo)
-            if codes is None:
+            if draw is None:
                 frame = unconditioned_rows(model, seed, first_block + b, take)
             else:
-                frame = conditioned_rows(model, seed, first_block + b,
-                                         np.asarray(codes[lo:lo + take]), bin_bounds)
+                states = np.concatenate([
+                    block_states(model, draw["spec"], draw["cells"], draw["block_counts"][k],
+                                 seed, first_block + k, pool)
+                    for k in range(b, min(b + CHUNK_BLOCKS, blocks))])
+                frame = conditioned_rows(model, seed, first_block + b, states, bin_bounds)
             writer.write(frame)
     return blocks
 

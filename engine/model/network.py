@@ -45,14 +45,16 @@ class BayesianNetworkModel:
         self.max_parents = max_parents
 
     def fit(self, frame: pd.DataFrame, schema: Schema, relations: list[dict] | None = None,
-            *, progress=no_progress, partitions: int = 1, counts=None
-            ) -> "BayesianNetworkModel":
+            *, progress=no_progress, partitions: int = 1, counts=None, encodings=None,
+            node_fitter=NodeFitter) -> "BayesianNetworkModel":
         """``relations``: the exact relations the cleaning found (``model/relations.py``).
         ``progress``: an ``engine.progress`` callback (stages screen, structure,
         parameters). ``partitions``: gather the counts over that many row blocks and add
         them up (the same model; the merge property ``statistics`` relies on). ``counts``: a
         callable ``(codes, n_states) -> counts source`` that gathers them elsewhere
-        (``engine.distributed`` counts on Dask workers); the model is the same."""
+        (``engine.distributed`` counts on Dask workers); the model is the same.
+        ``encodings`` (fixed elsewhere, e.g. on a sample: ``engine.distributed``) and
+        ``node_fitter`` (the detail's fitter class) replace the ones taken from ``frame``."""
         # One BLAS thread: the products here are small, several threads only oversubscribe
         # the cores, and a fixed thread count keeps the fitted numbers identical wherever
         # the fit runs.
@@ -60,10 +62,10 @@ class BayesianNetworkModel:
 
         with threadpool_limits(limits=1):
             return self._fit(frame, schema, [dict(r) for r in relations or []], progress,
-                             partitions, counts)
+                             partitions, counts, encodings, node_fitter)
 
-    def _fit(self, frame, schema, relations, progress, partitions, counts=None
-             ) -> "BayesianNetworkModel":
+    def _fit(self, frame, schema, relations, progress, partitions, counts=None,
+             encodings=None, node_fitter=NodeFitter) -> "BayesianNetworkModel":
         if list(frame.columns) != schema.names:
             raise ValueError("frame columns must equal the schema's names, in order")
         if len(frame) == 0:
@@ -73,7 +75,7 @@ class BayesianNetworkModel:
         self.schema_ = schema
         self.relations_ = relations
         derived = model_relations.numeric_targets(relations)
-        self.encodings_ = [
+        self.encodings_ = list(encodings) if encodings is not None else [
             encoding.encode_derived(col) if col.name in derived
             else encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
             else encoding.encode_numeric(col, frame[col.name],
@@ -126,7 +128,7 @@ class BayesianNetworkModel:
         values = {j: frame[enc.name].to_numpy(dtype=np.float64, na_value=np.nan)
                   for j, enc in enumerate(self.encodings_)
                   if enc.kind == "numeric" and not enc.derived}
-        fitter = NodeFitter(scorer, self.encodings_, codes.T, values, partitions)
+        fitter = node_fitter(scorer, self.encodings_, codes.T, values, partitions)
         self.tables_, self.latents_, self.within_ = [], [], []
 
         def refit(child, parents, append=False):

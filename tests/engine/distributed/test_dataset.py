@@ -61,18 +61,43 @@ def test_a_file_of_several_chunks_is_the_one_process_output(client, synth, tmp_p
 
 def test_a_conditioned_dataset_has_exact_shares_and_ranges_in_every_row(client, synth,
                                                                         tmp_path):
-    rows = BLOCK + 5000
+    rows = 2 * BLOCK + 5000
     generation = write_dataset(synth, tmp_path / "ds", rows, seed=5, conditions=SCENARIO,
                                client=client, blocks_per_file=1)
     got = read_dataset(tmp_path / "ds")
-    pd.testing.assert_frame_equal(got, synth.sample(rows, seed=5, conditions=SCENARIO))
+    one = synth.sample(rows, seed=5, conditions=SCENARIO)
     n = generation.rows_generated
-    assert len(got) == n and len(pq.ParquetDataset(tmp_path / "ds").files) == 2
+    assert n == len(one)
+    assert len(got) == n and len(pq.ParquetDataset(tmp_path / "ds").files) == 3
     counts = got["segment"].value_counts()
     # exact up to rounding the counts (largest remainder: the floor or the ceiling)
     for level, share in SCENARIO["categorical"]["segment"].items():
         assert abs(counts[level] - share * n) < 1, (level, counts[level], share * n)
+    # the one-process allocation: the same count in every joint cell of the scenario
+    pd.testing.assert_series_equal(counts.sort_index(),
+                                   one["segment"].value_counts().sort_index())
     assert got["age"].between(30, 55).all()
+    # drawn per block on the workers: not one process's row order, but the same rows
+    # whatever the files' size
+    write_dataset(synth, tmp_path / "ds2", rows, seed=5, conditions=SCENARIO, client=client,
+                  blocks_per_file=2)
+    pd.testing.assert_frame_equal(read_dataset(tmp_path / "ds2"), got)
+    # rows are drawn, not recycled: as varied as one process's
+    assert len(got.drop_duplicates()) > 0.9 * len(one.drop_duplicates())
+
+
+def test_a_tight_scenario_shrinks_as_one_process_does(client, synth, tmp_path):
+    from tests.localapi.fixtures import TIGHT_SCENARIO
+
+    rows = 20_000
+    one = synth.generate(rows, seed=8, conditions=TIGHT_SCENARIO)
+    generation = write_dataset(synth, tmp_path / "ds", rows, seed=8,
+                               conditions=TIGHT_SCENARIO, client=client)
+    assert generation.status == one.status == "partial"
+    assert generation.rows_generated == one.rows_generated < rows
+    got = read_dataset(tmp_path / "ds")
+    assert len(got) == one.rows_generated
+    assert got["purchase_intent"].between(85, 100).all() and got["age"].between(18, 25).all()
 
 
 def test_an_existing_folder_that_is_not_a_dataset_is_refused(client, synth, tmp_path):

@@ -1,5 +1,6 @@
-"""A fit whose counts are gathered on two Dask workers equals the one-process fit: the same
-model file, byte for byte (counts are integers; the detail is gathered on the client)."""
+"""A fit whose counts are gathered on two Dask workers equals the one-process fit below the
+sample cap: the same model file, byte for byte (the sample is the table, counts are
+integers, the detail is computed over the same rows)."""
 
 from __future__ import annotations
 
