@@ -45,6 +45,7 @@ _LAZY = {
     # Dask (the `dask` extra): loaded only by `--dask`
     "fit_on_cluster": "engine.distributed.commands",
     "generate_on_cluster": "engine.distributed.commands",
+    "write_on_cluster": "engine.distributed.one_file",
 }
 __all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "REQUEST_FIELDS", "SEED_MAX",
            "GenerationRequest", "SimioError", "as_body", "check_seed", "format_from_suffix",

@@ -140,7 +140,7 @@ def run_generation_create(app, conn, job, set_stage) -> None:
     if app.config["SIMIO"].dask_address:        # SIMIO_DASK_ADDRESS: docs/distributed.md
         from functools import partial
 
-        from engine.distributed.one_file import write_on_cluster
+        from engine.api import write_on_cluster
 
         write = partial(write_on_cluster, synth, address=app.config["SIMIO"].dask_address)
     result = write(artifact, gen["rows_requested"], fmt=gen["output_format"],

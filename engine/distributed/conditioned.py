@@ -87,15 +87,15 @@ def cell_ess(model_file, spec, cells, needs, seed) -> list[float]:
     (the same candidates: same streams; a cell too thin for the model's pool is refused
     there and here alike)."""
     from engine.distributed.dataset import _load
+    from engine.sampling.evidence_tables import FoldedEvidence
 
     model = _load(model_file).model_
     pool = _pool(model, spec, seed)
-    out = []
-    for cell, need in zip(cells, needs):
-        _, w = conditional._cell_candidates(model, cell, need, spec["cond_nodes"],
-                                            spec["dims"], spec["lam"], seed, pool)
-        out.append(float(w.sum() ** 2 / max(float((w * w).sum()), 1e-300)))
-    return out
+    folded = FoldedEvidence(model, spec["lam"])
+    uniforms = conditional._UniformBuffer(len(model.encodings_))
+    return [conditional._cell_candidates(folded, cell, need, spec["cond_nodes"], spec["dims"],
+                                         seed, pool, uniforms)[2]
+            for cell, need in zip(cells, needs)]
 
 
 def _pool(model, spec, seed):
@@ -106,38 +106,35 @@ def _pool(model, spec, seed):
 
 def block_states(model, spec, cells, counts: np.ndarray, seed: int, block: int,
                  pool=None) -> np.ndarray:
-    """Block ``block``'s drawn states: ``counts[i]`` rows of joint cell ``cells[i]``."""
-    from engine.sampling.forward import draw_states
+    """Block ``block``'s drawn states: ``counts[i]`` rows of joint cell ``cells[i]``, each
+    cell's candidates drawn with the range evidence folded into the tables and the cell's
+    levels as hard evidence (``FoldedEvidence``, as one process draws them), on the
+    block's own streams."""
+    from engine.sampling._conditional_kernels import _systematic_picks
+    from engine.sampling.evidence_tables import FoldedEvidence
 
     parts = []
     d = len(model.encodings_)
     pool = pool if pool is not None else _pool(model, spec, seed)
+    folded = FoldedEvidence(model, spec["lam"])
     for cell, need in zip(cells, counts):
         if not need:
             continue
-        cell_lam = _hard(model, spec, int(cell))
-        n_candidates = max(math.ceil(conditional.OVERSAMPLE * need), conditional.MIN_CANDIDATES)
+        hard = dict(zip(spec["cond_nodes"],
+                        (int(k) for k in np.unravel_index(int(cell), spec["dims"])))) \
+            if spec["cond_nodes"] else {}
+        n_candidates = max(math.ceil(conditional.THIN_OVERSAMPLE * need),
+                           conditional.MIN_CANDIDATES)
         stream = (conditional.STREAM_CELL, int(cell), block)
-        codes, w = draw_states(model, rng.block_uniforms(seed, stream, 0, n_candidates, d),
-                               conditional._evidence(model, cell_lam))
+        codes, w = folded.draw(rng.block_uniforms(seed, stream, 0, n_candidates, d), hard)
         if not w.sum() > 0:          # the cell's mass lies in the model's pool only
             pool_codes, pool_w, cell_of_pool = pool.draw()
             codes, w = pool_codes[cell_of_pool == cell], pool_w[cell_of_pool == cell]
-        picks = conditional._systematic_resample(
-            w, int(need), rng.block_generator(seed, (conditional.STREAM_RESAMPLE, int(cell),
-                                                     block), 0))
+        picks = np.empty(int(need), dtype=np.int64)
+        u = rng.block_generator(seed, (conditional.STREAM_RESAMPLE, int(cell), block), 0).random()
+        _systematic_picks(np.cumsum(w), u, picks)
         parts.append(codes[picks])
     states = np.concatenate(parts)
     order = rng.block_generator(seed, (conditional.STREAM_ORDER, 1), block).permutation(
         states.shape[0])
     return states[order]
-
-
-def _hard(model, spec, cell: int) -> dict:
-    lam = dict(spec["lam"])
-    states = np.unravel_index(cell, spec["dims"]) if spec["cond_nodes"] else ()
-    for j, state in zip(spec["cond_nodes"], states):
-        hard = np.zeros(model.encodings_[j].n_states)
-        hard[state] = 1.0
-        lam[j] = hard if j not in lam else lam[j] * hard
-    return lam
