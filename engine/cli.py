@@ -138,9 +138,7 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet,
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
     from collections import Counter
 
-    from engine.api import (
-        Synthesizer, output_format, parse_request, read_scenario_file, support_warning,
-    )
+    from engine.api import Synthesizer, output_format, parse_request, read_scenario_file
 
     if OWN_PROCESS:
         from engine.api import init_target_for_cli
@@ -187,8 +185,6 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet,
 
 
 def _report_generation(generation, counts, wrote: str) -> None:
-    from engine.api import support_warning
-
     click.echo(f"rows requested: {generation.rows_requested}")
     click.echo(f"rows generated: {generation.rows_generated}")
     click.echo(f"status: {generation.status}")
@@ -202,6 +198,8 @@ def _report_generation(generation, counts, wrote: str) -> None:
     if support is not None:              # docs/conditioning.md, "Scenario support"
         click.echo(f"scenario support: {support['seed_rows_in_scenario']} seed rows in the "
                    f"scenario, extrapolated share {support['extrapolated_share']:.4f}")
+        from engine.api import support_warning     # the quality code (pandas) only here
+
         warning = support_warning(support)
         if warning:
             click.echo(f"warning: {warning}", err=True)
