@@ -278,10 +278,20 @@ def _write_text_atomic(path, text: str) -> None:
 
 
 def _progress(total, quiet):
+    if quiet or not sys.stderr.isatty():   # what tqdm's disable=None does, without tqdm
+        return _NoBar()
     from tqdm import tqdm
 
     return tqdm(total=total, unit="rows", unit_scale=True, disable=quiet or None,
                 file=sys.stderr, leave=False)
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
 
 
 class _spinner:

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 
 from engine.errors import SimioError
 from engine.formats import (  # noqa: F401 - re-exported
@@ -190,8 +188,14 @@ class TableWriter:
 
     def _open(self, schema: pa.Schema) -> None:
         self._schema = schema
-        self._writer = (pq.ParquetWriter(self._fh, schema) if self.fmt == "parquet"
-                        else ipc.new_file(self._fh, schema))
+        if self.fmt == "parquet":           # each format's module loads only for it
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(self._fh, schema)
+        else:
+            import pyarrow.ipc as ipc
+
+            self._writer = ipc.new_file(self._fh, schema)
 
     def _arrow_chunk(self, table: pa.Table, first: bool) -> pa.Table:
         """A ``pa.Table`` chunk, checked against the first chunk's schema (names and types;
