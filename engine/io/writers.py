@@ -4,10 +4,11 @@ Rows go to a temp file beside the target; only a clean finish flushes, fsyncs an
 ``os.replace``s it into place, so a reader (or a restarted server) never sees half a file,
 and any failure removes the temp file and leaves no target.
 
-Chunks are pandas DataFrames, or for Parquet and Arrow (``ARROW_TABLES``) ``pa.Table``s
-with the types and ``pandas`` metadata ``pa.Table.from_pandas`` would give
-(``engine.sampling.assembly.to_arrow``): written as they are, the same bytes, and pandas
-is never imported. Dtypes: the frame's pandas dtypes are kept (pyarrow stores them as pandas metadata):
+Chunks are pandas DataFrames, or for Parquet, Arrow and CSV (``ARROW_TABLES``)
+``pa.Table``s with the types and ``pandas`` metadata ``pa.Table.from_pandas`` would give
+(``engine.sampling.assembly.to_arrow``): written as they are (CSV by
+``engine.io.csv_rows``), the same bytes as their frames give, and pandas is never
+imported. Dtypes: the frame's pandas dtypes are kept (pyarrow stores them as pandas metadata):
 int64 stays int64, nullable Int64/boolean keep their missing values, float64 stays float64,
 str stays str, categoricals are dictionary-encoded (levels and order survive; CSV writes
 the labels), bool stays bool. In a stream the first chunk fixes the schema, so give an
@@ -16,7 +17,6 @@ integer column that may have gaps the Int64 dtype from the first chunk on.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,18 +27,16 @@ from engine.formats import (  # noqa: F401 - re-exported
     CONTENT_TYPES, EXTENSIONS, FORMATS, STREAMED, SUFFIX_FORMATS, output_format,
 )
 from engine.io.atomic import atomic_write
+# CSV formula injection: the guard's rules live with the pandas-free CSV rows
+from engine.io.csv_rows import (  # noqa: F401 - re-exported
+    FORMULA_GUARDS, FORMULA_STARTS, NUMBER as _NUMBER, write_csv,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # Formats a ``TableWriter`` takes ``pa.Table`` chunks for (no pandas on their path).
-ARROW_TABLES = ("parquet", "arrow")
-
-# CSV formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts
-# with one of these as a formula, so such text cells get a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_GUARDS = ("all", "non_numeric", "off")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+ARROW_TABLES = ("parquet", "arrow", "csv")
 
 
 def write_table(frame: pd.DataFrame, path, fmt: str, *, formula_guard: str = "all",
@@ -164,7 +162,11 @@ class TableWriter:
         for chunk in chunks:
             first = self._columns is None
             if isinstance(chunk, pa.Table):
-                tables.append(self._arrow_chunk(chunk, first))
+                chunk = self._arrow_chunk(chunk, first)
+                if self.fmt == "csv":
+                    write_csv(self._fh, chunk, header=first, guard=self.formula_guard)
+                else:
+                    tables.append(chunk)
                 continue
             if first:
                 self._columns, self._dtypes = list(chunk.columns), chunk.dtypes
@@ -204,7 +206,10 @@ class TableWriter:
             raise ValueError(f"a {self.fmt} writer takes DataFrame chunks, not pa.Table")
         if first:
             self._columns, self._dtypes = list(table.column_names), {}
-            self._open(table.schema)
+            if self.fmt == "csv":
+                self._schema = table.schema
+            else:
+                self._open(table.schema)
             return table
         if not table.schema.equals(self._schema):
             raise ValueError(f"chunk schema {table.schema} differs from the first chunk's "

@@ -1,4 +1,4 @@
-"""`simio generate` to Parquet/Arrow loads only the sampling path: no pandas, no scipy
+"""`simio generate` to Parquet/Arrow/CSV loads only the sampling path: no pandas, no scipy
 module beyond the package numba's own version check imports, no Flask, no report, no
 cleaning, no readers, no fit code (issue 9: start-up cost). Checked in a child process that
 runs the CLI's main and prints every module loaded by its exit."""
@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.engine.fixtures import quickstart_synthesizer
+from tests.engine.fixtures import missing_synthesizer
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_AND_LIST = """
@@ -37,7 +37,7 @@ NEVER = ("pandas", "flask", "engine.cleaning", "engine.quality.report",
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("imports") / "model.simio"
-    quickstart_synthesizer().save(path)
+    missing_synthesizer().save(path)          # missing cells: the null paths too
     return path
 
 
@@ -48,7 +48,7 @@ def _modules(args, cwd) -> list[str]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("name", ["x.parquet", "x.arrow"])
+@pytest.mark.parametrize("name", ["x.parquet", "x.arrow", "x.csv"])
 def test_generate_loads_no_pandas_scipy_flask_or_fit_code(model_path, tmp_path, name):
     modules = _modules(["generate", str(model_path), "--rows", "2000", "--seed", "5",
                         "--quiet", "-o", name], tmp_path)

@@ -106,3 +106,35 @@ def test_arrow_values_read_back_equal_the_frame(tmp_path):
 def _frame_file(frame, tmp_path):
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "f.parquet")
     return tmp_path / "f.parquet"
+
+
+def _written(tmp_path, name, fmt, chunks, guard="all") -> bytes:
+    from engine.io.writers import TableWriter
+
+    with TableWriter(tmp_path / name, fmt, formula_guard=guard) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+    return (tmp_path / name).read_bytes()
+
+
+@pytest.mark.parametrize("name", ["quickstart", "missing", "kinds", "mixed"])
+def test_the_writer_gives_the_same_file_for_a_table_as_for_its_frame(name, tmp_path):
+    frame, table = _both(_model(name))
+    halves = (slice(0, 1000), slice(1000, None))    # a second chunk: no header, same schema
+    frames = [frame.iloc[h].reset_index(drop=True) for h in halves]
+    tables = [table.slice(h.start, (h.stop or len(table)) - h.start) for h in halves]
+    for fmt in ("csv", "parquet", "arrow"):
+        assert _written(tmp_path, "t." + fmt, fmt, tables) == \
+            _written(tmp_path, "f." + fmt, fmt, frames), fmt
+
+
+@pytest.mark.parametrize("guard", ["all", "non_numeric", "off"])
+def test_csv_formula_guard_on_tables_matches_the_frame_path(guard, tmp_path):
+    levels = ["=SUM(A1)", "-12", "+3.5e2", "@x", "ok", "a,b", 'say "hi"', "-x"]
+    frame = pd.DataFrame({"t": pd.Categorical.from_codes(
+        np.array([0, 1, 2, 3, 4, 5, 6, 7, -1]), categories=levels),
+        "n": np.arange(9.0) / 3})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    csv = _written(tmp_path, "t.csv", "csv", [table], guard)
+    assert csv == _written(tmp_path, "f.csv", "csv", [frame], guard)
+    assert (b"'=SUM(A1)" in csv) == (guard != "off")
