@@ -177,7 +177,9 @@ class Synthesizer:
     def write(self, path, n: int, *, fmt: str | None = None, seed: int | None = None,
               conditions: dict | None = None, on_chunk=None,
               formula_guard: str = "all") -> Generation:
-        """Generate into ``path`` atomically; ``on_chunk(frame)`` after each written chunk.
+        """Generate into ``path`` atomically; ``on_chunk(chunk)`` after each written chunk:
+        a ``pa.Table`` for unconditioned Parquet/Arrow/CSV (written without pandas), else a
+        DataFrame (``len`` works on both).
 
         ``formula_guard`` (CSV only): see ``engine.io.writers.neutralise_formulas``.
         ``fmt`` may be any of ``engine.io.writers.FORMATS``; the writer is chosen (and a
