@@ -9,7 +9,8 @@ observed range, so a synthetic date is a whole day inside the seed's range.
 The functions here are pure and small so any output path can call them:
 ``is_calendar(column)`` says whether a schema column is a date/datetime,
 ``to_arrow(values, column)`` turns model units into an Arrow ``date32`` / ``timestamp``
-array (missing where the value is NaN), ``to_pandas`` wraps that for a DataFrame, and
+array (missing where the value is NaN), ``to_pandas`` wraps that for a DataFrame (pandas
+loads only in the functions that need it: generation to Parquet never imports it), and
 ``parse_bound`` / ``format_value`` convert one ISO 8601 text to units and back (scenario
 bounds, schema min/max).
 """
@@ -18,11 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from engine.schema import CALENDAR_TYPES
+
+if TYPE_CHECKING:
+    import pandas as pd
 # Coarsest first: a datetime column is modelled in the coarsest unit that divides every
 # seed value. Nanoseconds are not offered: their counts since 1970 exceed float64's exact
 # integers (2**53), so sub-microsecond parts are rounded to microseconds.
@@ -59,17 +64,21 @@ def to_arrow(values: np.ndarray, column) -> pa.Array:
     values = np.asarray(values, dtype=np.float64)
     missing = np.isnan(values)
     counts = np.where(missing, 0, np.rint(values)).astype(np.int64)
+    from engine.sampling.assembly import primitive      # pa.array would import pandas
+
     if column.type == "date":
-        return pa.array(counts.astype(np.int32), type=pa.date32(), mask=missing)
+        return primitive(pa.date32(), counts.astype(np.int32), missing)
     unit = column.time_unit
     arrow_unit = _ARROW_UNIT[unit]
     counts = counts * (UNIT_NS[unit] // UNIT_NS[arrow_unit])
-    return pa.array(counts, type=pa.timestamp(arrow_unit, tz=column.timezone), mask=missing)
+    return primitive(pa.timestamp(arrow_unit, tz=column.timezone), counts, missing)
 
 
 def to_pandas(values: np.ndarray, column) -> pd.api.extensions.ExtensionArray:
     """``to_arrow`` as a pandas array (Arrow-backed, so Parquet/Arrow keep date32/timestamp
     and CSV prints ISO text: ``2024-03-01``, ``2024-03-01 14:30:00``)."""
+    import pandas as pd
+
     return pd.arrays.ArrowExtensionArray(to_arrow(values, column))
 
 
@@ -77,6 +86,8 @@ def as_wall_clock(values: pd.Series) -> pd.Series | None:
     """A calendar column as formats without Arrow types or time zones take it (SPSS,
     Excel): dates as ``datetime.date`` objects (None where missing), datetimes as naive
     ``datetime64`` in the column's own wall-clock time. None for any other column."""
+    import pandas as pd
+
     dtype = values.dtype
     if not isinstance(dtype, pd.ArrowDtype):
         return None
@@ -95,6 +106,8 @@ def as_wall_clock(values: pd.Series) -> pd.Series | None:
 
 def as_units(values) -> np.ndarray:
     """A decoded numeric column (float64 with NaN, int64, nullable Int64) as float64 units."""
+    import pandas as pd
+
     return pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -106,6 +119,8 @@ def calendar_columns(schema, columns: dict) -> dict:
 
 
 def _timestamp(value, column) -> pd.Timestamp:
+    import pandas as pd
+
     if isinstance(value, str):
         stamp = pd.Timestamp(dt.datetime.fromisoformat(value.strip()))
     elif isinstance(value, (dt.date, np.datetime64)):
@@ -126,6 +141,8 @@ def parse_bound(value, column, side: str) -> float:
     offset) -> model units of ``column``. A bound between two units is rounded inwards
     (``side`` "min" up, "max" down), so every value in the range honours it. A naive
     datetime is read in the column's time zone. Raises ValueError on bad text."""
+    import pandas as pd
+
     stamp = _timestamp(value, column)
     if column.type == "date":
         ns = pd.Timestamp(stamp.date()).value

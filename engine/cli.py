@@ -142,9 +142,7 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet,
     """Generate synthetic rows from MODEL_PATH into OUTPUT."""
     from collections import Counter
 
-    from engine.api import (
-        Synthesizer, output_format, parse_request, read_scenario_file, support_warning,
-    )
+    from engine.api import Synthesizer, output_format, parse_request, read_scenario_file
 
     if OWN_PROCESS:
         from engine.api import init_target_for_cli
@@ -191,8 +189,6 @@ def generate(model_path, rows, seed, fmt, scenario, max_upweight, output, quiet,
 
 
 def _report_generation(generation, counts, wrote: str) -> None:
-    from engine.api import support_warning
-
     click.echo(f"rows requested: {generation.rows_requested}")
     click.echo(f"rows generated: {generation.rows_generated}")
     click.echo(f"status: {generation.status}")
@@ -206,6 +202,8 @@ def _report_generation(generation, counts, wrote: str) -> None:
     if support is not None:              # docs/conditioning.md, "Scenario support"
         click.echo(f"scenario support: {support['seed_rows_in_scenario']} seed rows in the "
                    f"scenario, extrapolated share {support['extrapolated_share']:.4f}")
+        from engine.api import support_warning     # the quality code (pandas) only here
+
         warning = support_warning(support)
         if warning:
             click.echo(f"warning: {warning}", err=True)
@@ -284,10 +282,20 @@ def _write_text_atomic(path, text: str) -> None:
 
 
 def _progress(total, quiet):
+    if quiet or not sys.stderr.isatty():   # what tqdm's disable=None does, without tqdm
+        return _NoBar()
     from tqdm import tqdm
 
     return tqdm(total=total, unit="rows", unit_scale=True, disable=quiet or None,
                 file=sys.stderr, leave=False)
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
 
 
 class _spinner:

@@ -11,24 +11,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from engine import rng
-from engine.cleaning import TEXT_MIN_COUNT, clean
 from engine.errors import SimioError
-from engine.io import RawTable, read_table
-from engine.io.writers import open_writer, output_format
+from engine.fit_defaults import TEXT_MIN_COUNT
+from engine.io.writers import ARROW_TABLES, open_writer, output_format
 from engine.model import structure
 from engine.model.network import BayesianNetworkModel
 from engine.model.persistence import load_model, save_model
 from engine.model.relations import translate_conditions
 from engine.progress import ProgressCallback, no_progress
-from engine.quality.seed_marginals import SeedMarginals, count_marginals, from_old_sketch
-from engine.quality.conditioning import scenario_support
+from engine.quality.seed_marginals import SeedMarginals, from_old_sketch
 from engine.sampling import conditional, forward
 from engine.sampling.conditions import calendar_units, parse_conditions
 from engine.sampling.prefetch import prefetch
+
+# Loading a model and writing Parquet/Arrow/CSV imports none of the fit code, the readers,
+# the quality report or pandas (`simio generate` starts in well under a second): they load
+# in the methods that need them (``fit``, ``sample``'s DataFrame, a scenario's support).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from engine.io import RawTable
 
 
 class NotFittedError(SimioError, AttributeError):
@@ -58,6 +63,8 @@ class Generation:
         return "ready" if self.rows_generated == self.rows_requested else "partial"
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.concat(list(self.frames), ignore_index=True)
 
 
@@ -100,6 +107,9 @@ class Synthesizer:
             from engine.distributed.fit import fit_dask_frame
 
             return fit_dask_frame(self, data, progress=progress)
+        from engine.cleaning import clean
+        from engine.quality.seed_marginals import count_marginals
+
         progress("read")
         raw = _as_raw_table(data, filename)
         progress("read", note=f"{len(raw.frame):,} rows x {raw.frame.shape[1]} columns")
@@ -123,8 +133,11 @@ class Synthesizer:
                              chunk_rows=chunk_rows).to_frame()
 
     def generate(self, n: int, *, seed: int | None = None, conditions: dict | None = None,
-                 chunk_rows: int = forward.DEFAULT_CHUNK_ROWS) -> Generation:
-        """Plan a generation; its ``frames`` yield the rows chunk by chunk."""
+                 chunk_rows: int = forward.DEFAULT_CHUNK_ROWS, arrow: bool = False
+                 ) -> Generation:
+        """Plan a generation; its ``frames`` yield the rows chunk by chunk. ``arrow``: the
+        ``frame_groups`` of an unconditioned generation hold ``pa.Table``s, built without
+        pandas (``engine.sampling.assembly``), the same rows and types."""
         model = self._fitted()
         n = _row_count(n)
         seed = rng.resolve_seed(seed)
@@ -133,7 +146,9 @@ class Synthesizer:
         if scenario.is_empty:
             return Generation(n, n, seed, frames=forward.iter_sample(model, n, seed, chunk_rows),
                               frame_groups=forward.iter_sample_groups(model, n, seed,
-                                                                      chunk_rows))
+                                                                      chunk_rows, arrow=arrow))
+        from engine.quality.conditioning import scenario_support
+
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)
         return Generation(n, draw.rows_generated, seed, scenario=scenario.to_dict(),
                           upweight_needed=draw.upweight_needed,
@@ -149,6 +164,8 @@ class Synthesizer:
                                     self._dropped_columns())
         if scenario.is_empty:
             return None
+        from engine.quality.conditioning import scenario_support
+
         solution = conditional.solve_scenario(model, _row_count(n), scenario, self.max_upweight,
                                               seed)
         return scenario_support(getattr(self, "seed_marginals_", None), solution)
@@ -160,7 +177,9 @@ class Synthesizer:
     def write(self, path, n: int, *, fmt: str | None = None, seed: int | None = None,
               conditions: dict | None = None, on_chunk=None,
               formula_guard: str = "all") -> Generation:
-        """Generate into ``path`` atomically; ``on_chunk(frame)`` after each written chunk.
+        """Generate into ``path`` atomically; ``on_chunk(chunk)`` after each written chunk:
+        a ``pa.Table`` for unconditioned Parquet/Arrow/CSV (written without pandas), else a
+        DataFrame (``len`` works on both).
 
         ``formula_guard`` (CSV only): see ``engine.io.writers.neutralise_formulas``.
         ``fmt`` may be any of ``engine.io.writers.FORMATS``; the writer is chosen (and a
@@ -173,7 +192,8 @@ class Synthesizer:
         if writer.max_rows is not None and _row_count(n) > writer.max_rows:
             raise SimioError("simio_invalid_field", f"row_count {n:,} exceeds the "
                              f"{writer.max_rows:,} data rows a {fmt} file can hold.")
-        generation = self.generate(n, seed=seed, conditions=conditions)
+        generation = self.generate(n, seed=seed, conditions=conditions,
+                                   arrow=fmt in ARROW_TABLES)
         groups = generation.frame_groups or ([frame] for frame in generation.frames)
         with writer:
             for group in prefetch(groups):
@@ -241,6 +261,10 @@ def _saved_marginals(extra: dict, model) -> SeedMarginals | None:
 
 
 def _as_raw_table(data, filename) -> RawTable:
+    import pandas as pd
+
+    from engine.io import RawTable, read_table
+
     if isinstance(data, RawTable):
         return data
     if isinstance(data, pd.DataFrame):
@@ -263,6 +287,8 @@ def warm_up() -> None:
     The server calls this at start so the first real request does not pay compilation;
     with the on-disk cache it takes well under a second.
     """
+    import pandas as pd
+
     frame = pd.DataFrame({"level": ["a", "b", "a", "b", "a", "c"] * 4,
                           "value": [1.0, 2.5, 3.0, 4.5, 5.0, 6.5] * 4})
     synth = Synthesizer().fit(frame)

@@ -12,13 +12,12 @@ cleaning preference.
 
 from __future__ import annotations
 
+from engine.fit_defaults import TEXT_MIN_COUNT  # noqa: F401 - the k of k-anonymity
+
 from .rare_levels import narrow_levels
 from .result import Table
 
 STEP = "free_text"
-# A value written by fewer respondents than this is never emitted: one-off comments, names
-# and codes single people out (the k of k-anonymity).
-TEXT_MIN_COUNT = 5
 # Bound on the levels a character column lists in the schema (and the model carries): the
 # most frequent protected values; the long tail becomes missing.
 MAX_TEXT_LEVELS = 100

@@ -8,8 +8,10 @@ every failure is a ``SimioError`` with a stable code. ``write_table`` writes ato
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -34,10 +36,20 @@ class RawTable:
     read_decisions: list[dict] = field(default_factory=list)
 
 
-from engine.io.readers import read_table  # noqa: E402 - readers import RawTable from here
-from engine.io.writers import (  # noqa: E402
-    CONTENT_TYPES, EXTENSIONS, FORMATS, TableWriter, write_table,
-)
+# Readers (pandas, the format libraries) and writers load on first use, so importing a
+# module of this package (engine.io.atomic, engine.io.writers) costs only that module.
+_LAZY = {"read_table": "engine.io.readers", "CONTENT_TYPES": "engine.io.writers",
+         "EXTENSIONS": "engine.io.writers", "FORMATS": "engine.io.writers",
+         "TableWriter": "engine.io.writers", "write_table": "engine.io.writers"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'engine.io' has no attribute {name!r}")
+
 
 __all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "RawTable", "TableWriter", "read_table",
            "write_table"]

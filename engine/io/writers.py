@@ -4,7 +4,11 @@ Rows go to a temp file beside the target; only a clean finish flushes, fsyncs an
 ``os.replace``s it into place, so a reader (or a restarted server) never sees half a file,
 and any failure removes the temp file and leaves no target.
 
-Dtypes: the frame's pandas dtypes are kept (pyarrow stores them as pandas metadata):
+Chunks are pandas DataFrames, or for Parquet, Arrow and CSV (``ARROW_TABLES``)
+``pa.Table``s with the types and ``pandas`` metadata ``pa.Table.from_pandas`` would give
+(``engine.sampling.assembly.to_arrow``): written as they are (CSV by
+``engine.io.csv_rows``), the same bytes as their frames give, and pandas is never
+imported. Dtypes: the frame's pandas dtypes are kept (pyarrow stores them as pandas metadata):
 int64 stays int64, nullable Int64/boolean keep their missing values, float64 stays float64,
 str stays str, categoricals are dictionary-encoded (levels and order survive; CSV writes
 the labels), bool stays bool. In a stream the first chunk fixes the schema, so give an
@@ -13,25 +17,26 @@ integer column that may have gaps the Int64 dtype from the first chunk on.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
-import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 
 from engine.errors import SimioError
 from engine.formats import (  # noqa: F401 - re-exported
     CONTENT_TYPES, EXTENSIONS, FORMATS, STREAMED, SUFFIX_FORMATS, output_format,
 )
 from engine.io.atomic import atomic_write
+# CSV formula injection: the guard's rules live with the pandas-free CSV rows
+from engine.io.csv_rows import (  # noqa: F401 - re-exported
+    FORMULA_GUARDS, FORMULA_STARTS, NUMBER as _NUMBER, write_csv,
+)
 
-# CSV formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts
-# with one of these as a formula, so such text cells get a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_GUARDS = ("all", "non_numeric", "off")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Formats a ``TableWriter`` takes ``pa.Table`` chunks for (no pandas on their path).
+ARROW_TABLES = ("parquet", "arrow", "csv")
 
 
 def write_table(frame: pd.DataFrame, path, fmt: str, *, formula_guard: str = "all",
@@ -66,6 +71,8 @@ def neutralise_formulas(chunk: pd.DataFrame, guard: str = "all") -> pd.DataFrame
     """
     if guard == "off":
         return chunk
+    import pandas as pd
+
     changed = {}
     for col in chunk.columns:
         values = chunk[col]
@@ -154,6 +161,13 @@ class TableWriter:
         tables = []
         for chunk in chunks:
             first = self._columns is None
+            if isinstance(chunk, pa.Table):
+                chunk = self._arrow_chunk(chunk, first)
+                if self.fmt == "csv":
+                    write_csv(self._fh, chunk, header=first, guard=self.formula_guard)
+                else:
+                    tables.append(chunk)
+                continue
             if first:
                 self._columns, self._dtypes = list(chunk.columns), chunk.dtypes
             else:
@@ -165,9 +179,7 @@ class TableWriter:
                 continue
             table = pa.Table.from_pandas(chunk, schema=self._schema, preserve_index=False)
             if first:
-                self._schema = table.schema
-                self._writer = (pq.ParquetWriter(self._fh, self._schema)
-                                if self.fmt == "parquet" else ipc.new_file(self._fh, self._schema))
+                self._open(table.schema)
             tables.append(table.replace_schema_metadata(self._schema.metadata))
         if not tables:
             return
@@ -176,12 +188,42 @@ class TableWriter:
             table = table.combine_chunks()      # one record batch, as for one frame
         self._writer.write_table(table)
 
+    def _open(self, schema: pa.Schema) -> None:
+        self._schema = schema
+        if self.fmt == "parquet":           # each format's module loads only for it
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(self._fh, schema)
+        else:
+            import pyarrow.ipc as ipc
+
+            self._writer = ipc.new_file(self._fh, schema)
+
+    def _arrow_chunk(self, table: pa.Table, first: bool) -> pa.Table:
+        """A ``pa.Table`` chunk, checked against the first chunk's schema (names and types;
+        the Arrow file writer itself refuses a dictionary replaced mid-file)."""
+        if self.fmt not in ARROW_TABLES:
+            raise ValueError(f"a {self.fmt} writer takes DataFrame chunks, not pa.Table")
+        if first:
+            self._columns, self._dtypes = list(table.column_names), {}
+            if self.fmt == "csv":
+                self._schema = table.schema
+            else:
+                self._open(table.schema)
+            return table
+        if not table.schema.equals(self._schema):
+            raise ValueError(f"chunk schema {table.schema} differs from the first chunk's "
+                             f"{self._schema}")
+        return table
+
     def _conform(self, chunk: pd.DataFrame) -> pd.DataFrame:
         """Later chunks must match the first one's columns; categoricals its levels.
 
         Arrow's IPC file format cannot replace a dictionary mid-file, so a categorical
         chunk is recoded to the first chunk's categories (refused if a value would be lost).
         """
+        import pandas as pd
+
         if list(chunk.columns) != self._columns:
             raise ValueError(f"chunk columns {list(chunk.columns)} differ from the first "
                              f"chunk's {self._columns}")
@@ -218,6 +260,8 @@ class TableWriter:
 
 def read_output(path, fmt: str) -> pd.DataFrame:
     """Read back a file these writers wrote (.sav with its value labels applied)."""
+    import pandas as pd
+
     if fmt == "parquet":
         return pd.read_parquet(path)
     if fmt == "arrow":

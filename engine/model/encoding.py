@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from engine.model import weekdays
 from engine.schema import Column
+
+if TYPE_CHECKING:                  # fit-time argument types; a loaded model needs no pandas
+    import pandas as pd
 
 # Bins per numeric column: enough to carry shape and dependence, few enough that a
 # conditional table over a numeric parent still has rows behind each cell. Grows with the

@@ -9,17 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from engine.errors import SimioError
-from engine.model import encoding, screening, statistics, structure
+from engine.model import structure
 from engine.model import relations as model_relations
-from engine.model.family_scores import FamilyScorer
-from engine.model.node_detail import NodeFitter
 from engine.model.scores import PROBIT, TABLE, parent_state_map, parent_states
 from engine.progress import no_progress
 from engine.schema import Schema
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class BayesianNetworkModel:
 
     def fit(self, frame: pd.DataFrame, schema: Schema, relations: list[dict] | None = None,
             *, progress=no_progress, partitions: int = 1, counts=None, encodings=None,
-            node_fitter=NodeFitter) -> "BayesianNetworkModel":
+            node_fitter=None) -> "BayesianNetworkModel":
         """``relations``: the exact relations the cleaning found (``model/relations.py``).
         ``progress``: an ``engine.progress`` callback (stages screen, structure,
         parameters). ``partitions``: gather the counts over that many row blocks and add
@@ -65,7 +67,14 @@ class BayesianNetworkModel:
                              partitions, counts, encodings, node_fitter)
 
     def _fit(self, frame, schema, relations, progress, partitions, counts=None,
-             encodings=None, node_fitter=NodeFitter) -> "BayesianNetworkModel":
+             encodings=None, node_fitter=None) -> "BayesianNetworkModel":
+        # Fit-only modules load here, not at import: a loaded model samples without them
+        # (and without pandas or scipy), which keeps `simio generate` quick to start.
+        from engine.model import encoding, screening, statistics
+        from engine.model.family_scores import FamilyScorer
+        from engine.model.node_detail import NodeFitter
+
+        node_fitter = node_fitter or NodeFitter
         if list(frame.columns) != schema.names:
             raise ValueError("frame columns must equal the schema's names, in order")
         if len(frame) == 0:
@@ -235,6 +244,8 @@ class BayesianNetworkModel:
 
 def _in_schema_order(series: pd.Series, column) -> pd.Series:
     """Categorical codes must follow the schema's level order, whatever the frame's is."""
+    import pandas as pd
+
     if column.kind != "categorical":
         return series
     values = series.astype(object).where(series.notna(), None)

@@ -21,9 +21,9 @@ The cleaning records each relation (``engine.cleaning.relations``). Here:
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from engine.errors import SimioError
+from engine.sampling import assembly
 
 NUMERIC_KINDS = ("affine", "log", "exp", "sum")
 NODE_KINDS = ("band", "nested")
@@ -147,7 +147,7 @@ def apply(model, columns: dict) -> None:
 
 
 def _as_float(values) -> np.ndarray:
-    return pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan)
+    return assembly.as_float(values)
 
 
 def _numeric_values(rel, columns, enc):
@@ -164,26 +164,22 @@ def _numeric_values(rel, columns, enc):
             y = coef[0] + coef[1] * xs[0] + coef[2] * xs[1]
     decimals = rel.get("decimals")
     if rel.get("is_integer"):
-        y = np.round(y)
-        return _nullable(y) if np.isnan(y).any() else y.astype(np.int64)
+        return assembly.integers(np.round(y))
     return np.round(y, decimals) if decimals is not None else y
-
-
-def _nullable(y):
-    missing = np.isnan(y)
-    return pd.arrays.IntegerArray(np.where(missing, 0, y).astype(np.int64), missing)
 
 
 def _node_values(model, rel, columns):
     column = model.schema_[rel["target"]]
+    position = {level: k for k, level in enumerate(column.levels)}
     if rel["kind"] == "band":
         x = _as_float(columns[rel["sources"][0]])
-        labels = np.asarray(rel["levels"], dtype=object)[band_index(rel, x)]
-    else:
-        src = pd.Series(columns[rel["sources"][0]]).astype(object)
-        labels = src.map(rel["map"]).to_numpy(dtype=object)
-    return pd.Categorical(labels, categories=list(column.levels),
-                          ordered=column.type == "ordered")
+        of_band = np.array([position.get(lvl, -1) for lvl in rel["levels"]], dtype=np.int64)
+        return assembly.coded(column, of_band[band_index(rel, x)])
+    source = columns[rel["sources"][0]]                 # a categorical (assembly.Coded)
+    labels = [lvl == "true" for lvl in source.levels] if source.boolean else source.levels
+    of_level = np.array([position.get(rel["map"].get(lvl), -1) for lvl in labels] + [-1],
+                        dtype=np.int64)                 # the last entry: a missing source
+    return assembly.coded(column, of_level[source.codes])
 
 
 def translate_conditions(model, conditions: dict | None) -> dict | None:

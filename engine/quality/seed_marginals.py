@@ -14,8 +14,12 @@ import heapq
 from dataclasses import dataclass
 from itertools import combinations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:             # counting runs at fit time; loading saved marginals needs no pandas
+    import pandas as pd
 
 # A column with more states is left out (its pairs would dominate the budget).
 MAX_STATES = 64
@@ -162,6 +166,8 @@ def from_old_sketch(sketch: dict | None, model) -> SeedMarginals | None:
 
 
 def _in_level_order(series: pd.Series, levels: list) -> pd.Series:
+    import pandas as pd
+
     """``series`` as a Categorical over the schema's ``levels``, in their order (what the
     encoding's codes follow). A cleaned column is already a Categorical of str: its codes
     are remapped (no per-row objects, 5x faster at 1M rows); anything else goes by value."""

@@ -25,8 +25,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from engine import rng
 from engine.errors import SimioError
@@ -36,6 +37,9 @@ from engine.sampling.conditions import Scenario, check_cell_count, share_vector
 from engine.sampling._conditional_kernels import _scatter_rows, _systematic_picks
 from engine.sampling.evidence_tables import FoldedEvidence, rows_in_threads
 from engine.sampling.forward import STREAM_VALUES, decode, n_numeric
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Default bound on how far a joint cell of the conditioned columns may be up-weighted
 # relative to the model restricted to the ranges. 20x lets a 5% level be asked for at 100%
@@ -521,4 +525,6 @@ def _move_path(flat, ok_flat, exp_flat, sources, targets):
 
 
 def conditional_frame(model, draw: ConditionalDraw, seed: int, chunk_rows: int) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.concat(list(iter_decode(model, draw, seed, chunk_rows)), ignore_index=True)

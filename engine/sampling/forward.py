@@ -10,13 +10,12 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 
 from engine.normal import ndtri
 
-from engine import calendar, rng
+from engine import rng
 from engine.model import relations, weekdays
-from engine.sampling import tilt
+from engine.sampling import assembly, tilt
 from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
                                       _latent_values_per_bin, _within_bin_values)
 from engine.sampling.rowsplit import split_rows
@@ -61,8 +60,9 @@ def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | 
 
 def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
            bin_bounds: dict[int, tuple[np.ndarray, np.ndarray, float, float]] | None = None,
-           weekday_uniforms: np.ndarray | None = None) -> pd.DataFrame:
-    """Turn states into a frame in schema order.
+           weekday_uniforms: np.ndarray | None = None, *, arrow: bool = False):
+    """Turn states into a frame in schema order (a ``pa.Table`` with ``arrow``, built
+    without pandas: ``assembly.to_arrow``; else a DataFrame).
 
     ``bin_bounds`` maps a numeric node to (cdf_lo, cdf_hi, lower, upper): the part of each
     bin's CDF a numeric range allows and the range itself (values are clipped into it to
@@ -122,14 +122,10 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
             values = weekdays.shift(values, low, high, enc.weekday_weights,
                                     weekday_uniforms[:, weekday_slots[j]],
                                     weekdays.units_per_day(column))
-        columns[column.name] = _numeric_series(enc.round_to_seed(values, lower, upper), enc)
+        columns[column.name] = assembly.numeric(enc.round_to_seed(values, lower, upper), enc)
     relations.apply(model, columns)
-    # --- issue 14 hook: date/datetime columns leave as calendar arrays (engine/calendar.py)
-    columns = calendar.calendar_columns(model.schema_, columns)
-    # --- end hook
-    # copy=False: each column stays its own array; the default copy consolidates them
-    # into 2-d blocks (a full copy of the chunk, ~0.4 s per 262k x 120) for nothing.
-    return pd.DataFrame({c.name: columns[c.name] for c in schema}, copy=False)
+    # date/datetime columns leave as calendar arrays (engine/calendar.py) in both tables
+    return assembly.to_arrow(schema, columns) if arrow else assembly.to_frame(schema, columns)
 
 
 def _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, values):
@@ -208,32 +204,11 @@ def _normal_scores(enc, latent, state, levels) -> np.ndarray:
     return np.clip(z, -8.5, 8.5)
 
 
-def _categorical_values(column, enc, state):
+def _categorical_values(column, enc, state) -> assembly.Coded:
     codes = state.copy()
     if enc.missing_state >= 0:
         codes[codes == enc.missing_state] = -1
-    levels = list(column.levels)
-    if column.type == "boolean":
-        mapped = np.array([lvl == "true" for lvl in levels], dtype=bool)
-        result = pd.array(mapped[np.maximum(codes, 0)], dtype="boolean")
-        result[codes < 0] = pd.NA
-        return result
-    return pd.Categorical.from_codes(codes, categories=levels,
-                                     ordered=column.type == "ordered")
-
-
-def _numeric_series(values, enc):
-    if not enc.is_integer:
-        return values
-    if enc.missing_state >= 0:
-        return _nullable_int(values)
-    return values.astype(np.int64)
-
-
-def _nullable_int(values):
-    missing = np.isnan(values)
-    ints = np.where(missing, 0, values).astype(np.int64)
-    return pd.arrays.IntegerArray(ints, missing)
+    return assembly.coded(column, codes)
 
 
 def n_numeric(model) -> int:
@@ -241,7 +216,7 @@ def n_numeric(model) -> int:
 
 
 def iter_sample(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS
-                ) -> Iterator[pd.DataFrame]:
+                ) -> Iterator:
     """Unconditional rows in chunks of whole blocks; identical output for any chunk size."""
     for group in iter_sample_groups(model, n_rows, seed, chunk_rows, unit_rows=chunk_rows):
         yield group[0]
@@ -257,10 +232,11 @@ def unit_rows_for(model, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> int:
 
 
 def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                       unit_rows: int | None = None) -> Iterator[list[pd.DataFrame]]:
+                       unit_rows: int | None = None, *, arrow: bool = False) -> Iterator[list]:
     """Per chunk of ``chunk_rows``, its rows as a list of frames of ``unit_rows`` each
     (whole blocks; default ``unit_rows_for``). A writer writes each list as one unit, so
-    the file is the one whole-chunk frames give, while memory follows the unit."""
+    the file is the one whole-chunk frames give, while memory follows the unit.
+    ``arrow``: the frames are ``pa.Table``s (``decode``), never DataFrames."""
     d = len(model.encodings_)
     width = max(n_numeric(model), 1)
     chunk_blocks = max(1, chunk_rows // rng.BLOCK_ROWS)
@@ -288,6 +264,6 @@ def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_
             value_uniforms = rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
                                                 out=value_out)
             group.append(decode(model, codes, value_uniforms, weekday_uniforms=weekdays
-                                .block_uniforms(model, seed, start, rows)))
+                                .block_uniforms(model, seed, start, rows), arrow=arrow))
         yield group
         group = None           # not kept alive while the next chunk is drawn
