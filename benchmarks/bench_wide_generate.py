@@ -7,7 +7,8 @@ seed: correlated, half categorical with 3-50 levels, half numeric, some missing)
 runs in a fresh interpreter: fit, a 1,000-row warm-up write (numba's cache, pyarrow's
 writer), then ``Synthesizer.write(path, rows, fmt="parquet")`` timed (wall and CPU), and
 beside it, in the same process, pyarrow alone writing the very table that file holds
-(read back first, untimed): the floor any generator pays for the Parquet encoding.
+(read back first, untimed): the floor any generator pays for the Parquet encoding. The
+file's sha256 (first 16 hex digits) shows whether a change kept the output bytes.
 
 Peak RSS above the loaded model: VmHWM after the work minus VmRSS before it (VmHWM reset
 through /proc/self/clear_refs), so it is what generation adds whatever the model weighs.
@@ -25,6 +26,7 @@ if __package__ in (None, ""):
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
@@ -63,13 +65,14 @@ def _child(d: int, rows: int) -> dict:
         pq.write_table(table, Path(tmp) / "pyarrow.parquet")
         t_arrow, c_arrow = time.perf_counter() - t_arrow, time.process_time() - c_arrow
         file_mb = out.stat().st_size / C.MB
+        digest = hashlib.sha256(out.read_bytes()).hexdigest()[:16]
     return {"rows": rows, "fit_columns": d, "columns": table.num_columns,
             "sample_write_s": wall, "sample_write_cpu_s": cpu,
             "pyarrow_write_s": t_arrow, "pyarrow_write_cpu_s": c_arrow,
             "cells_per_s": rows * table.num_columns / wall,
             "cells_per_cpu_s": rows * table.num_columns / cpu,
             "peak_above_model_mb": (peak - base) / 1024 if peak and base else None,
-            "file_mb": file_mb}
+            "file_mb": file_mb, "file_sha256": digest}
 
 
 def run(quick: bool = False, rows: int | None = None, threads: int | None = None) -> dict:
@@ -115,10 +118,11 @@ def targets(res: dict) -> list[tuple[str, float | None, str, float, str]]:
 def markdown(res: dict) -> str:
     table = C.md_table(
         ["model", "rows", "cols", "sample+write s", "CPU s", "pyarrow write-only s",
-         "cells/s", "cells/CPU s", "peak RSS above model MB", "file MB"],
+         "cells/s", "cells/CPU s", "peak RSS above model MB", "file MB", "file sha256"],
         [[key, c["rows"], c["columns"], c["sample_write_s"], c["sample_write_cpu_s"],
           c["pyarrow_write_s"], c["cells_per_s"], c["cells_per_cpu_s"],
-          c["peak_above_model_mb"], c["file_mb"]] for key, c in res["cases"].items()])
+          c["peak_above_model_mb"], c["file_mb"], c["file_sha256"]]
+         for key, c in res["cases"].items()])
     status = []
     for name, value, op, threshold, unit in targets(res):
         ok = None if value is None else (value <= threshold if op == "<=" else value >= threshold)

@@ -150,7 +150,14 @@ class NodeEncoding:
             return values
         scale = 10.0 ** self.decimals
         out = np.round(values * scale) / scale
-        lo, hi = np.ceil(lower * scale - 1e-9) / scale, np.floor(upper * scale + 1e-9) / scale
+        # The 1e-9 slack absorbs float error for a bound on the grid; a bound just off it
+        # (e.g. 1e-100 at 3 decimals) must not let the grid point beyond it in. Beyond
+        # means by more than float error relative to the bound (0.30000000000000004 is 0.3).
+        k_lo, k_hi = np.ceil(lower * scale - 1e-9), np.floor(upper * scale + 1e-9)
+        slack = 4 * np.finfo(np.float64).eps
+        k_lo += k_lo / scale < lower - slack * abs(lower)
+        k_hi -= k_hi / scale > upper + slack * abs(upper)
+        lo, hi = k_lo / scale, k_hi / scale
         if lo <= hi:                      # a grid point lies inside the range
             np.clip(out, lo, hi, out=out)
         else:

@@ -18,7 +18,7 @@ from engine.model import relations, weekdays
 from engine.sampling import assembly, tilt
 from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
                                       _latent_values_per_bin, _within_bin_values)
-from engine.sampling.rowsplit import split_rows
+from engine.sampling.rowsplit import in_parallel, split_rows
 
 # Rows per chunk: 4 blocks (262,144 rows) keep a 50-column chunk's working arrays near
 # 100 MB while amortising per-chunk overhead.
@@ -259,10 +259,13 @@ def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_
                 state_out, value_out, codes_out = buffers
             else:
                 state_out = value_out = codes_out = None
-            uniforms = rng.block_uniforms(seed, STREAM_STATES, start, rows, d, out=state_out)
+            # The two streams are independent: drawn side by side (numpy fills without
+            # the GIL), each the numbers it is alone.
+            uniforms, value_uniforms = in_parallel(
+                lambda: rng.block_uniforms(seed, STREAM_STATES, start, rows, d, out=state_out),
+                lambda: rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
+                                           out=value_out))
             codes, _ = draw_states(model, uniforms, codes=codes_out)
-            value_uniforms = rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
-                                                out=value_out)
             group.append(decode(model, codes, value_uniforms, weekday_uniforms=weekdays
                                 .block_uniforms(model, seed, start, rows), arrow=arrow))
         yield group

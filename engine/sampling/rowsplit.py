@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Any, Callable
 
 # Below this many rows a thread hand-off costs more than the half it saves.
 MIN_SPLIT_ROWS = 16_384
@@ -57,3 +57,20 @@ def split_rows(n: int, run: Callable[[int, int], None], threads: int | None = No
     run(edges[0], edges[1])
     for future in futures:
         future.result()
+
+
+def in_parallel(first: Callable[[], Any], second: Callable[[], Any],
+                threads: int | None = None) -> tuple[Any, Any]:
+    """``(first(), second())``, ``second`` on the worker thread when there are 2 threads.
+
+    For two independent nogil calls (e.g. two seeded streams filled by numpy, which
+    releases the GIL): each result is what it is alone, whatever the threads."""
+    threads = n_threads() if threads is None else threads
+    if threads <= 1:
+        return first(), second()
+    future = _executor(1).submit(second)
+    try:
+        result = first()
+    finally:
+        other = future.result()
+    return result, other

@@ -49,3 +49,18 @@ def test_loading_and_sampling_a_model_never_imports_scipy_special(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=300, check=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_ndtri_is_full_double_precision_into_both_far_tails():
+    """AS 241 (issue 18) against scipy on a million levels spread over the whole range:
+    log-uniform into each tail down to the smallest subnormal, uniform in between. The
+    old Acklam + Halley quantile was off by up to 2e-10 here; a regression to any
+    single-precision-grade approximation fails by orders of magnitude."""
+    rng = np.random.default_rng(18)
+    lower = 10.0 ** -rng.uniform(0.3, 307.0, 300_000)
+    p = np.concatenate([rng.random(400_000), lower, 1.0 - 10.0 ** -rng.uniform(0.3, 15.9, 300_000),
+                        [5e-324, 2.2e-308, 0.075, 0.925, 0.5 - 1e-17, 1.0 - 2.0 ** -53]])
+    np.testing.assert_allclose(normal.ndtri(p), scipy_ndtri(p), rtol=5e-15, atol=0.0)
+    # symmetric: the upper tail is the lower one mirrored, bit for bit
+    np.testing.assert_array_equal(normal.ndtri(1.0 - lower[lower > 1e-16]),
+                                  -normal.ndtri(1.0 - (1.0 - lower[lower > 1e-16])))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 
 import numpy as np
 import pandas as pd
@@ -115,3 +116,21 @@ def test_unit_rows_follow_the_width():
     assert forward.unit_rows_for(model) % BLOCK == 0
     assert forward.unit_rows_for(model) * len(model.encodings_) <= max(
         forward.UNIT_CELLS, BLOCK * len(model.encodings_))
+
+
+def test_in_parallel_gives_each_call_its_own_result_on_two_threads():
+    """The value stream is drawn on the worker thread while the state stream is drawn:
+    each is the array it is alone, in order, and the second really ran elsewhere."""
+    where = {}
+
+    def call(name, stream):
+        where[name] = threading.get_ident()
+        return rng.block_uniforms(5, stream, 0, 1000, 3)
+
+    one = rowsplit.in_parallel(lambda: call("a", 0), lambda: call("b", 1), threads=1)
+    assert where["a"] == where["b"] == threading.get_ident()
+    two = rowsplit.in_parallel(lambda: call("a", 0), lambda: call("b", 1), threads=2)
+    assert where["a"] == threading.get_ident() != where["b"]
+    for alone, side_by_side in zip(one, two):
+        np.testing.assert_array_equal(alone, side_by_side)
+    assert not np.array_equal(one[0], one[1])
