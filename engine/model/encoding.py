@@ -200,8 +200,8 @@ def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
     n_bins = thresholds.size + 1
     bins = np.searchsorted(thresholds, observed, side="right")
     # continuous columns only: integer bins get their own smoothed pmf
-    kernel = None if is_integer else smoothing.column_kernel(observed, distinct,
-                                                             seed_decimals(distinct))
+    decimals = None if is_integer else seed_decimals(distinct)
+    kernel = None if is_integer else smoothing.column_kernel(observed, distinct, decimals)
     knots = [_bin_knots(observed[bins == b], _bin_span(b, thresholds, observed), is_integer,
                         kernel) for b in range(n_bins)]
     width = max(len(k[0]) for k in knots)
@@ -232,7 +232,7 @@ def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
         parent_group=group.astype(np.int64), is_integer=is_integer,
         bin_cum=np.concatenate([[0.0], cum]),
         lower=float(observed[0]), upper=float(observed[-1]),
-        decimals=None if is_integer else seed_decimals(distinct),
+        decimals=decimals,
         weekday_weights=None if (per_day := weekdays.units_per_day(column)) is None
         else weekdays.fit_weights(values, per_day))
 

@@ -15,8 +15,9 @@ Not smoothed:
   ``ATOM_STEPS`` units of the seed's precision: a point mass (a zoning share of exactly
   20 or 25 %) keeps its own mass as a jump of the CDF; the rest around it is smoothed.
 
-Cost: the kernel sums run over at most ``MAX_REPRESENTATIVES`` quantiles of the column at
-``GRID`` points per bin (a few milliseconds per column at any row count).
+Cost: the kernel sums run over at most ``MAX_REPRESENTATIVES`` quantiles of the column
+(its values themselves in a small seed, where it matters) within ``WINDOW`` bandwidths of
+the bin, at ``GRID`` points per bin: about a millisecond per column at any row count.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import numpy as np
 GRID_REPEATS = 3
 ATOM_ROWS = 3
 ATOM_STEPS = 3
-MAX_REPRESENTATIVES = 256
-GRID = 33
+MAX_REPRESENTATIVES = 128
+GRID = 17
+WINDOW = 8.0                      # ndtr(-8) = 6e-16: below double rounding of a CDF
 
 
 @dataclass
@@ -45,14 +47,16 @@ def column_kernel(observed: np.ndarray, distinct: np.ndarray,
     ``observed``: the sorted non-missing values; ``distinct``: their unique values."""
     if observed.size < 2 or observed.size >= GRID_REPEATS * distinct.size:
         return None
-    q1, q3 = np.quantile(observed, [0.25, 0.75])
+    # observed is sorted: quantiles and counts by position, no sorting again
+    q1, q3 = observed[(observed.size - 1) // 4], observed[(3 * (observed.size - 1)) // 4]
     sd = float(np.std(observed))
     spread = min(sd, float(q3 - q1) / 1.34) if q3 > q1 else sd
     if spread <= 0:
         return None
-    counts = np.bincount(np.searchsorted(distinct, observed), minlength=distinct.size)
+    counts = np.diff(np.concatenate([[0], np.flatnonzero(np.diff(observed)) + 1,
+                                     [observed.size]]))
     atoms = distinct[(counts >= ATOM_ROWS) & (_grid_neighbours(distinct, counts, decimals) == 0)]
-    rest = observed[~np.isin(observed, atoms)]
+    rest = observed[~np.isin(observed, atoms)] if atoms.size else observed
     return ColumnKernel(_representatives(rest) if rest.size else None,
                         0.9 * spread * observed.size ** -0.2, atoms)
 
@@ -76,7 +80,8 @@ def _grid_neighbours(distinct, counts, decimals) -> np.ndarray:
 def _representatives(x: np.ndarray) -> np.ndarray:
     if x.size <= MAX_REPRESENTATIVES:
         return x
-    return np.quantile(x, (np.arange(MAX_REPRESENTATIVES) + 0.5) / MAX_REPRESENTATIVES)
+    # x is sorted: its quantiles at the middles of MAX_REPRESENTATIVES even slices
+    return x[((np.arange(MAX_REPRESENTATIVES) + 0.5) * x.size / MAX_REPRESENTATIVES).astype(int)]
 
 
 def bin_knots(values: np.ndarray, span, kernel: ColumnKernel, n_knots: int):
@@ -97,7 +102,10 @@ def bin_knots(values: np.ndarray, span, kernel: ColumnKernel, n_knots: int):
         if kernel.representatives is None:
             return None
         grid = np.linspace(lo, hi, GRID)
-        g = ndtr((grid[:, None] - kernel.representatives[None, :]) / kernel.bandwidth).mean(1)
+        reps, h = kernel.representatives, kernel.bandwidth
+        # representatives more than WINDOW bandwidths away add exactly 0 or 1
+        a, b = np.searchsorted(reps, [lo - WINDOW * h, hi + WINDOW * h])
+        g = a + ndtr((grid[:, None] - reps[None, a:b]) / h).sum(axis=1)
         if g[-1] - g[0] <= 1e-12:
             return None
         f = (g - g[0]) / (g[-1] - g[0])
