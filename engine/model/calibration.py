@@ -5,7 +5,7 @@ The copula probit's thresholds are the normal quantiles of the seed's bin shares
 the seed's own parent configurations, ``sum_cfg n_cfg Phi((t_b - mu_cfg) / sigma) / n``,
 equal the seed's only when ``mu`` is normal with variance ``1 - sigma^2``; a skewed
 ``mu`` or a point mass in the child moves them (Hedonic's ``zn``: 78 % zeros in the seed,
-85 % generated). Here each threshold is moved (Newton steps on the monotone share) until
+85 % generated). Here each threshold is moved (safeguarded Newton steps on the monotone share) until
 those shares are the seed's, and the table and the latent's bin edges (``cum``) follow
 it; ``mu`` and ``sigma`` stay. Everything comes from the family counts, so a partitioned
 fit calibrates to the same bytes.
@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-NEWTON_STEPS = 12
+NEWTON_STEPS = 40              # safeguarded: bisection alone reaches 2e-11 in 40
+TOLERANCE = 1e-9
 EDGE = 12.0                      # thresholds stay within +-EDGE latent units
 
 
@@ -40,11 +41,20 @@ def calibrated(table: np.ndarray, latent: dict, counts: np.ndarray, n_bins: int,
     target = np.clip(np.cumsum(observed.sum(axis=0))[:-1] / rows.sum(), 1e-12, 1 - 1e-12)
     t = np.clip(ndtri(np.clip(np.asarray(latent["cum"])[1:-1], 1e-12, 1 - 1e-12)),
                 -EDGE, EDGE)
+    lo, hi = np.full(t.size, -EDGE), np.full(t.size, EDGE)
     for _ in range(NEWTON_STEPS):
         u = (t[:, None] - m[None, :]) / sigma
         share = ndtr(u) @ w
         slope = (np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi)) @ w / sigma
-        t = np.clip(t - (share - target) / np.maximum(slope, 1e-300), -EDGE, EDGE)
+        below = share < target
+        lo, hi = np.where(below, t, lo), np.where(below, hi, t)
+        # a Newton step inside the bracket, else bisection: a near-deterministic child
+        # (sigma at its floor) has a share that is almost a step function
+        step = t - (share - target) / np.where(slope > 0, slope, 1.0)
+        moved = np.where((slope > 0) & (step > lo) & (step < hi), step, (lo + hi) / 2.0)
+        # a threshold whose share already is the seed's stays (a deterministic child's
+        # share is flat between its configurations: any move would only shift its edges)
+        t = np.where(np.abs(share - target) <= TOLERANCE, t, moved)
     t = np.maximum.accumulate(t)             # thresholds stay ordered
     edges = ndtr((t[None, :] - mu[:, None]) / sigma)
     cdf = np.hstack([np.zeros((mu.size, 1)), edges, np.ones((mu.size, 1))])
