@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.model import weekdays
+from engine.model import smoothing, weekdays
 from engine.schema import Column
 
 if TYPE_CHECKING:                  # fit-time argument types; a loaded model needs no pandas
@@ -210,8 +210,11 @@ def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
         thresholds = _with_cuts(thresholds, observed, cuts, is_integer)
     n_bins = thresholds.size + 1
     bins = np.searchsorted(thresholds, observed, side="right")
-    knots = [_bin_knots(observed[bins == b], _bin_span(b, thresholds, observed), is_integer)
-             for b in range(n_bins)]
+    # continuous columns only: integer bins get their own smoothed pmf
+    decimals = None if is_integer else seed_decimals(distinct)
+    kernel = None if is_integer else smoothing.column_kernel(observed, distinct, decimals)
+    knots = [_bin_knots(observed[bins == b], _bin_span(b, thresholds, observed), is_integer,
+                        kernel) for b in range(n_bins)]
     width = max(len(k[0]) for k in knots)
     knot_x = np.zeros((n_bins, width))
     knot_c = np.ones((n_bins, width))
@@ -240,7 +243,7 @@ def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
         parent_group=group.astype(np.int64), is_integer=is_integer,
         bin_cum=np.concatenate([[0.0], cum]),
         lower=float(observed[0]), upper=float(observed[-1]),
-        decimals=None if is_integer else seed_decimals(distinct),
+        decimals=decimals,
         weekday_weights=None if (per_day := weekdays.units_per_day(column)) is None
         else weekdays.fit_weights(values, per_day))
 
@@ -312,7 +315,7 @@ def _bin_span(b, thresholds, observed):
     return lo, hi
 
 
-def _bin_knots(values: np.ndarray, span, is_integer: bool):
+def _bin_knots(values: np.ndarray, span, is_integer: bool, kernel=None):
     """Piecewise-linear CDF knots (x, c) for one bin's values."""
     if values.size == 0:   # cannot happen for quantile bins; keep the bin harmless
         x = float(np.mean(span))
@@ -336,6 +339,11 @@ def _bin_knots(values: np.ndarray, span, is_integer: bool):
     # would pile generated values up around each seed value (tiny seeds' rows would be
     # echoed); between every other one it still follows the bin's shape.
     n_knots = int(min(MAX_KNOTS, max(2, -(-values.size // KNOT_ROWS))))
+    if kernel is not None:
+        # a continuous column: the kernel density restricted to the bin (model/smoothing.py)
+        smoothed = smoothing.bin_knots(values, span, kernel, n_knots)
+        if smoothed is not None:
+            return smoothed
     probs = np.linspace(0.0, 1.0, n_knots)
     xs = np.quantile(values, probs)
     # Keep the first and last knot of every run of equal x: the CDF then jumps there

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model import detail_moments
+from engine.model import calibration, detail_moments
 from engine.model.count_tables import fit_node_from_counts
 from engine.model.encoding import NodeEncoding
 from engine.model.parameters import latent_scores
@@ -119,14 +119,21 @@ class NodeFitter:
         table, latent = fit_node_from_counts(child, parents, kind, self.scorer, self.encodings,
                                              linear=linear)
         numeric = [p for p in parents if self.encodings[p].kind == "numeric"]
-        if child not in self.values or not numeric:
-            return table, latent, None
-        scores = dict(self.scores)
-        scores[child] = latent_scores(latent, self.values[child], scores[child])
-        sums = self._added(lambda r: detail_moments.within_sums(
-            self.rows[r], {j: scores[j][r] for j in [child, *numeric]}, self.encodings,
-            child, parents, kind, numeric))
-        return table, latent, detail_moments.within_bin(sums, numeric, latent)
+        within = None
+        if child in self.values and numeric:
+            scores = dict(self.scores)
+            scores[child] = latent_scores(latent, self.values[child], scores[child])
+            sums = self._added(lambda r: detail_moments.within_sums(
+                self.rows[r], {j: scores[j][r] for j in [child, *numeric]}, self.encodings,
+                child, parents, kind, numeric))
+            within = detail_moments.within_bin(sums, numeric, latent)
+        if within is None and kind == PROBIT and parents and "scale" not in latent:
+            # the copula probit's bin shares made the seed's (model/calibration.py)
+            enc = self.encodings[child]
+            table, latent = calibration.calibrated(
+                table, latent, self.scorer.counts(child, parents, kind), enc.n_bins,
+                enc.missing_state >= 0)
+        return table, latent, within
 
     def _added(self, block_sums):
         total = None
