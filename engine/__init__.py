@@ -8,6 +8,7 @@ Heavy names (the synthesizer pulls in scipy and numba) load on first use, so com
 never touch the model — ``simio --help``, ``simio admin ...`` — start quickly.
 """
 
+from engine._lazy import lazy_attributes
 from engine._numba import use_user_cache_dir
 from engine.errors import CATALOGUE, SimioError
 
@@ -22,9 +23,4 @@ _LAZY = {"Column": "engine.schema", "Schema": "engine.schema",
          "Synthesizer": "engine.synthesizer", "warm_up": "engine.synthesizer"}
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+__getattr__ = lazy_attributes("engine", _LAZY)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine._lazy import lazy_attributes
 from engine.errors import SimioError
 from engine.formats import CONTENT_TYPES, EXTENSIONS, FORMATS, format_from_suffix, output_format
 from engine.generation_request import (
@@ -54,12 +55,7 @@ __all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "REQUEST_FIELDS", "SEED_MAX
            "validate_conditions", *_LAZY]
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'engine.api' has no attribute {name!r}")
+__getattr__ = lazy_attributes("engine.api", _LAZY)
 
 
 def validate_conditions(schema, conditions, dropped: list[dict] | None = None):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from engine._lazy import lazy_attributes
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -43,12 +45,7 @@ _LAZY = {"read_table": "engine.io.readers", "CONTENT_TYPES": "engine.io.writers"
          "TableWriter": "engine.io.writers", "write_table": "engine.io.writers"}
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'engine.io' has no attribute {name!r}")
+__getattr__ = lazy_attributes("engine.io", _LAZY)
 
 
 __all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "RawTable", "TableWriter", "read_table",
