@@ -36,7 +36,22 @@ def fail(exc: SimioError):
 
 
 class _Group(click.Group):
-    """Turns SimioError (and unreadable JSON) into the one-line error + exit code 2."""
+    """Turns SimioError (and unreadable JSON) into the one-line error + exit code 2, and
+    loads the commands in ``lazy_commands`` (name -> "module:attribute") only when one is
+    asked for or listed, so `simio generate` does not import what `simio admin` needs."""
+
+    lazy_commands: dict[str, str] = {}
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.lazy_commands:
+            import importlib
+
+            module, attribute = self.lazy_commands[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:

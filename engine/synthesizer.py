@@ -23,8 +23,8 @@ from engine.model.persistence import load_model, save_model
 from engine.model.relations import translate_conditions
 from engine.progress import ProgressCallback, no_progress
 from engine.quality.seed_marginals import SeedMarginals, from_old_sketch
-from engine.sampling import conditional, forward
-from engine.sampling.conditions import calendar_units, parse_conditions
+from engine.sampling import forward
+from engine.sampling.conditions import DEFAULT_MAX_UPWEIGHT, calendar_units, parse_conditions
 from engine.sampling.prefetch import prefetch
 
 # Loading a model and writing Parquet/Arrow/CSV imports none of the fit code, the readers,
@@ -86,7 +86,7 @@ class Synthesizer:
     """
 
     def __init__(self, auto_clean: bool = True, max_parents: int = structure.MAX_PARENTS,
-                 max_upweight: float = conditional.DEFAULT_MAX_UPWEIGHT,
+                 max_upweight: float = DEFAULT_MAX_UPWEIGHT,
                  text_min_count: int = TEXT_MIN_COUNT):
         self.auto_clean = auto_clean
         self.max_parents = max_parents
@@ -148,6 +148,7 @@ class Synthesizer:
                               frame_groups=forward.iter_sample_groups(model, n, seed,
                                                                       chunk_rows, arrow=arrow))
         from engine.quality.conditioning import scenario_support
+        from engine.sampling import conditional   # loaded for scenarios only
 
         draw = conditional.draw_conditional(model, n, scenario, seed, self.max_upweight)
         return Generation(n, draw.rows_generated, seed, scenario=scenario.to_dict(),
@@ -165,6 +166,7 @@ class Synthesizer:
         if scenario.is_empty:
             return None
         from engine.quality.conditioning import scenario_support
+        from engine.sampling import conditional
 
         solution = conditional.solve_scenario(model, _row_count(n), scenario, self.max_upweight,
                                               seed)

@@ -19,18 +19,9 @@ import sys
 import click
 
 from engine.cli import EXIT_BAD_INPUT, main
-from localapi.cli_tls import tls as _tls_group
 
-try:
-    from localapi.cli_admin import admin as _admin
-except ModuleNotFoundError as exc:   # not written yet; any other import failure is a bug
-    if exc.name != "localapi.cli_admin":
-        raise
-    _admin = None
-
-if _admin is not None:
-    main.add_command(_admin, "admin")
-main.add_command(_tls_group)                   # simio tls trust (localapi.cli_tls)
+# Operator commands load when asked for (or listed by --help), not for every command.
+main.lazy_commands = {"admin": "localapi.cli_admin:admin", "tls": "localapi.cli_tls:tls"}
 
 
 @main.command()

@@ -33,7 +33,9 @@ from engine import rng
 from engine.errors import SimioError
 from engine.model import weekdays
 from engine.sampling import inference, raking
-from engine.sampling.conditions import Scenario, check_cell_count, share_vector
+from engine.sampling.conditions import (  # noqa: F401 - DEFAULT_MAX_UPWEIGHT re-exported
+    DEFAULT_MAX_UPWEIGHT, Scenario, check_cell_count, share_vector,
+)
 from engine.sampling._conditional_kernels import _scatter_rows, _systematic_picks
 from engine.sampling.evidence_tables import FoldedEvidence, rows_in_threads
 from engine.sampling.forward import STREAM_VALUES, decode, n_numeric
@@ -41,10 +43,6 @@ from engine.sampling.forward import STREAM_VALUES, decode, n_numeric
 if TYPE_CHECKING:
     import pandas as pd
 
-# Default bound on how far a joint cell of the conditioned columns may be up-weighted
-# relative to the model restricted to the ranges. 20x lets a 5% level be asked for at 100%
-# while refusing to build a scenario out of a pattern the model thinks is near-impossible.
-DEFAULT_MAX_UPWEIGHT = 20.0
 # Rows drawn to estimate q0 when exact elimination is too large; 2^18 puts a 1% cell's
 # relative standard error near 2%.
 POOL_ROWS = 4 * rng.BLOCK_ROWS

@@ -22,6 +22,11 @@ from engine.errors import SimioError
 from engine.generation_request import conditions_shape
 from engine.schema import Schema
 
+# Default bound on how far a joint cell of the conditioned columns may be up-weighted
+# relative to the model restricted to the ranges. 20x lets a 5% level be asked for at 100%
+# while refusing to build a scenario out of a pattern the model thinks is near-impossible.
+DEFAULT_MAX_UPWEIGHT = 20.0
+
 SCHEMA_HINT = ("Call GET /v1/datasets/{dataset_id}/schema (or `simio schema MODEL`) and use "
                "the returned column names and levels.")
 # Shares may overshoot 1 by float noise (0.1 + 0.2 + 0.7 = 1.0000000000000002).

@@ -31,7 +31,9 @@ print(json.dumps(sorted(sys.modules)))
 NEVER = ("pandas", "flask", "engine.cleaning", "engine.quality.report",
          "engine.quality.conditioning", "engine.io.readers", "engine.model.screening",
          "engine.model.family_scores", "engine.model.node_detail", "engine.model.statistics",
-         "engine.model._count_kernels")
+         "engine.model._count_kernels",
+         # an unconditioned run needs neither the scenario solver nor the operator commands
+         "engine.sampling.conditional", "localapi.cli_admin", "localapi.cli_tls")
 
 
 @pytest.fixture(scope="module")
