@@ -113,9 +113,10 @@ def test_apply_without_root_is_refused_and_changes_nothing(data_dir):
         ca_file.chmod(0o644)
         ca = trust.load_ca(ca_file)
         anchors = trust.install_steps(trust.detect_platform(), ca)[0][-1]
-        # localapi.tls (cryptography) loads lazily: import it while the checkout is readable
+        # localapi.tls (cryptography) and the `tls` command (localapi.cli_tls) load lazily:
+        # import them while the checkout is readable
         code = ("import os\nfrom click.testing import CliRunner\nfrom localapi.cli import main\n"
-                "import localapi.tls\nos.seteuid(65534)\n"
+                "import localapi.tls, localapi.cli_tls\nos.seteuid(65534)\n"
                 f"r = CliRunner().invoke(main, ['tls', 'trust', '--ca', {str(ca_file)!r}, "
                 "'--apply'])\nprint(r.exit_code)\nprint(r.output)\n")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
