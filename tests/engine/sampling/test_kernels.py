@@ -431,6 +431,18 @@ def test_latent_far_tail_uses_the_nearer_edge():
 
 # -- _tilted_levels ------------------------------------------------------------------------
 
+def random_tilt_grid(rng, seed: int, cells: int = 12, n: int = 200):
+    """Rows and a per-bin level grid for the tilt kernels: (n_bins, n_children, n,
+    missing_state, codes, grid_level, grid_z); odd seeds give the node a missing state."""
+    n_bins, n_children = int(rng.integers(1, 6)), int(rng.integers(1, 3))
+    missing_state = n_bins if seed % 2 else -1
+    codes = rng.integers(0, n_bins + (missing_state >= 0), n).astype(np.int64)
+    lo, hi = random_bounds(rng, n_bins)
+    grid_level = lo[:, None] + (np.arange(cells + 1) / cells)[None, :] * (hi - lo)[:, None]
+    grid_z = np.sort(rng.normal(0, 0.5, (n_bins, cells)), axis=1)
+    return n_bins, n_children, n, missing_state, codes, grid_level, grid_z
+
+
 def random_tilt_children(rng, n: int, n_children: int):
     """Tracking children for the tilt kernels: (edges, codes, means, betas, sigmas)."""
     k_bins = int(rng.integers(2, 6))
@@ -447,12 +459,8 @@ def random_tilt_children(rng, n: int, n_children: int):
 @pytest.mark.parametrize("seed", range(20))
 def test_tilted_levels_match_naive(seed):
     rng = np.random.default_rng(5000 + seed)
-    n_bins, cells, n_children, n = int(rng.integers(1, 6)), 12, int(rng.integers(1, 3)), 200
-    missing_state = n_bins if seed % 2 else -1
-    codes = rng.integers(0, n_bins + (missing_state >= 0), n).astype(np.int64)
-    lo, hi = random_bounds(rng, n_bins)
-    grid_level = lo[:, None] + (np.arange(cells + 1) / cells)[None, :] * (hi - lo)[:, None]
-    grid_z = np.sort(rng.normal(0, 0.5, (n_bins, cells)), axis=1)
+    n_bins, n_children, n, missing_state, codes, grid_level, grid_z = random_tilt_grid(rng,
+                                                                                       seed)
     edges, child_codes, child_mean, beta, sigma = random_tilt_children(rng, n, n_children)
     u = rng.random(n)
     out = np.empty(n)

@@ -11,18 +11,14 @@ from scipy.stats import norm
 from engine.sampling._tilt_kernels import _tilted_latent_levels
 from engine.synthesizer import Synthesizer
 from tests.engine.sampling import naive
-from tests.engine.sampling.test_kernels import random_bounds, random_tilt_children
+from tests.engine.sampling.test_kernels import random_tilt_children, random_tilt_grid
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_tilted_latent_levels_match_naive(seed):
     rng = np.random.default_rng(7000 + seed)
-    n_bins, cells, n_children, n = int(rng.integers(1, 6)), 12, int(rng.integers(1, 3)), 200
-    missing_state = n_bins if seed % 2 else -1
-    codes = rng.integers(0, n_bins + (missing_state >= 0), n).astype(np.int64)
-    lo, hi = random_bounds(rng, n_bins)
-    grid_level = lo[:, None] + (np.arange(cells + 1) / cells)[None, :] * (hi - lo)[:, None]
-    grid_z = np.sort(rng.normal(0, 0.5, (n_bins, cells)), axis=1)
+    n_bins, n_children, n, missing_state, codes, grid_level, grid_z = random_tilt_grid(rng,
+                                                                                       seed)
     cum = np.concatenate([[0.0], np.cumsum(rng.dirichlet(np.ones(n_bins)))])
     cum[-1] = 1.0
     mean = rng.normal(0, 1.5, n)
