@@ -49,9 +49,13 @@ def _has_r_package(name: str) -> bool:
 pytestmark = [
     pytest.mark.skipif(not CONTRACT.exists(), reason="contract file not available"),
     pytest.mark.skipif(RSCRIPT is None, reason="Rscript is not installed (Debian: apt-get "
-                                               "install r-base-core r-cran-httr2)"),
+                                               "install r-base-core r-cran-httr2 r-cran-jsonlite)"),
     pytest.mark.skipif(not _has_r_package("httr2"), reason="the R package httr2 is not "
                                                            "installed (Debian: r-cran-httr2)"),
+    # httr2 only recommends jsonlite, but its JSON request and response bodies need it
+    pytest.mark.skipif(not _has_r_package("jsonlite"), reason="the R package jsonlite is not "
+                                                              "installed (Debian: "
+                                                              "r-cran-jsonlite)"),
 ]
 
 ARROW_SHIM = """\
