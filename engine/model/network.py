@@ -84,9 +84,12 @@ class BayesianNetworkModel:
         self.schema_ = schema
         self.relations_ = relations
         derived = model_relations.numeric_targets(relations)
+        # an exact relation maps each level on its own: its columns' levels are never tied
+        related = {name for r in relations for name in [r["target"], *r.get("sources", [])]}
         self.encodings_ = list(encodings) if encodings is not None else [
             encoding.encode_derived(col) if col.name in derived
-            else encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
+            else encoding.encode_categorical(col, frame[col.name], pool=col.name not in related)
+            if col.kind == "categorical"
             else encoding.encode_numeric(col, frame[col.name],
                                          model_relations.band_cuts(relations, col.name))
             for col in schema
