@@ -163,7 +163,7 @@ def sample_encodings(schema, frame: pd.DataFrame, relations, stats: dict) -> lis
     from engine.model import relations as model_relations
 
     derived = model_relations.numeric_targets(relations)
-    related = {name for r in relations for name in [r["target"], *r.get("sources", [])]}
+    related = model_relations.related_columns(relations)
     out = []
     for column in schema:
         series = frame[column.name]

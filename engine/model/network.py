@@ -84,8 +84,7 @@ class BayesianNetworkModel:
         self.schema_ = schema
         self.relations_ = relations
         derived = model_relations.numeric_targets(relations)
-        # an exact relation maps each level on its own: its columns' levels are never tied
-        related = {name for r in relations for name in [r["target"], *r.get("sources", [])]}
+        related = model_relations.related_columns(relations)
         self.encodings_ = list(encodings) if encodings is not None else [
             encoding.encode_derived(col) if col.name in derived
             else encoding.encode_categorical(col, frame[col.name], pool=col.name not in related)

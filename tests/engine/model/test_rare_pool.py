@@ -83,3 +83,19 @@ def test_a_rare_level_gets_the_pools_distribution_not_its_rows():
     # untied, r0's rows would come out near 100 and r7's near 170; tied, both are the pool
     assert abs(means["r0"] - means["r7"]) < 6 * float(draws["r0"]["x"].std()) / np.sqrt(3000)
     assert 100.0 < means["r0"] < 170.0
+
+
+def test_a_column_in_an_exact_relation_keeps_its_rare_levels_apart():
+    # region is a function of county (nested): tied, a rare county would get the pool's
+    # region mix and the relation would break in generated rows
+    seed = _seed()
+    region_of = {c: f"R{i % 3}" for i, c in enumerate(COMMON + list(RARE))}
+    seed["region"] = seed["county"].map(region_of)
+    synth = Synthesizer().fit(seed)
+    model = synth.model_
+    kinds = {r["kind"] for r in model.relations_}
+    assert "nested" in kinds
+    county = next(e for e in model.encodings_ if e.name == "county")
+    assert county.parent_group is None
+    out = synth.sample(5000, seed=2)
+    assert (out["county"].astype(str).map(region_of) == out["region"].astype(str)).all()
