@@ -234,6 +234,7 @@ NEW_LOADERS = [_wrap(f, "seen") for f in FT.SEEN]
 UNSEEN_LOADERS = [_wrap(f, "unseen") for f in FT.UNSEEN]
 HELD_OUT_LOADERS = [_wrap(f, "held_out") for f in FT.HELD_OUT]
 HELD_OUT_4_LOADERS = [_wrap(f, "held_out_4") for f in FT.HELD_OUT_4]
+HELD_OUT_5_LOADERS = [_wrap(f, "held_out_5") for f in FT.HELD_OUT_5]
 
 
 def strong_pairs(holdout: pd.DataFrame, synth: pd.DataFrame, kinds: dict,
@@ -405,6 +406,8 @@ def run(quick: bool = False, tables_only: bool = False, unseen: bool = False) ->
         res["held_out_summary"] = summarise(res["held_out"])
         res["held_out_4"] = public_tables(loaders=HELD_OUT_4_LOADERS)
         res["held_out_4_summary"] = summarise(res["held_out_4"])
+        res["held_out_5"] = public_tables(loaders=HELD_OUT_5_LOADERS)
+        res["held_out_5_summary"] = summarise(res["held_out_5"])
     if not tables_only:
         res["quickstart"] = quickstart(quick)
     return res
@@ -422,6 +425,9 @@ def markdown(res: dict) -> str:
     if "held_out_4" in res:
         parts += tables_markdown("Held-out tables (added in session 4, never tuned on)",
                                  res["held_out_4"], res["held_out_4_summary"])
+    if "held_out_5" in res:
+        parts += tables_markdown("Held-out tables (added in session 5, never tuned on)",
+                                 res["held_out_5"], res["held_out_5_summary"])
     return "\n".join(parts)
 
 

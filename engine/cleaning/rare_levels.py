@@ -1,7 +1,12 @@
 """Step: rare levels of factor / ordered / boolean columns.
 
 A level seen in fewer than ``max(RARE_LEVEL_MIN_COUNT, RARE_LEVEL_MIN_SHARE * rows)`` rows is
-removed from the schema and ITS VALUES BECOME MISSING; the rows are kept, so every other
+rare. The model ties a column's rare levels into one pool (``encoding.rare_pool``): they
+share every parameter, so what it learns of them is learned from the pool's rows. When the
+pool holds at least that many rows the levels are kept (decision ``pool_levels``: a
+county seen once is still generated, at its seed share, but as a typical member of the
+pool, never with its school's other answers). Otherwise, as for a lone rare level, they
+are removed from the schema and THEIR VALUES BECOME MISSING; the rows are kept, so every other
 answer of those respondents still trains the model, and the column's missing rate grows by
 exactly those values. Declared levels never observed (SPSS labels, pandas categories) are
 removed too. A column left with one level is ``constant_categorical``; with none,
@@ -42,6 +47,15 @@ def remove_rare_levels(table: Table, *, auto_clean: bool = True) -> tuple[Table,
         counts = series.value_counts(dropna=True)
         rare = {level: int(counts.get(level, 0)) for level in column.levels
                 if counts.get(level, 0) < threshold}
+        unseen = {level: n for level, n in rare.items() if n == 0}
+        # a pool needs the rows of a level, and a column of nothing but rare levels is
+        # nothing but its respondents' labels: it still goes (rare_category)
+        if sum(rare.values()) >= threshold and len(unseen) < len(rare) < len(column.levels):
+            pooled = {level: n for level, n in rare.items() if n > 0}
+            decisions.append(decision(STEP, name, "pool_levels",
+                                      f"levels rarer than {threshold} rows tied into one pool "
+                                      f"of {sum(pooled.values())} rows: {pooled}"))
+            rare = unseen           # declared levels never observed still go
         if not rare:
             continue
         left = [level for level in column.levels if level not in rare]

@@ -163,6 +163,7 @@ def sample_encodings(schema, frame: pd.DataFrame, relations, stats: dict) -> lis
     from engine.model import relations as model_relations
 
     derived = model_relations.numeric_targets(relations)
+    related = model_relations.related_columns(relations)
     out = []
     for column in schema:
         series = frame[column.name]
@@ -171,7 +172,8 @@ def sample_encodings(schema, frame: pd.DataFrame, relations, stats: dict) -> lis
         if column.name in derived:
             out.append(encoding.encode_derived(column))
         elif column.kind == "categorical":
-            out.append(encoding.encode_categorical(column, series))
+            out.append(encoding.encode_categorical(column, series,
+                                                   pool=column.name not in related))
         else:
             out.append(encoding.encode_numeric(
                 column, series, model_relations.band_cuts(relations, column.name)))

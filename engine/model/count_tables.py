@@ -26,7 +26,7 @@ def fit_node_from_counts(child: int, parents: tuple[int, ...], kind: str, scorer
     enc = encodings[child]
     counts = scorer.counts(child, parents, kind)
     if enc.kind == "categorical":
-        return smoothed(counts), None
+        return tie_levels(counts, enc.parent_group), None
     observed = counts[:, :enc.n_bins]
     latent = None
     if kind == PROBIT:
@@ -53,6 +53,21 @@ def _loglik(probs: np.ndarray, observed: np.ndarray) -> float:
     """Log-likelihood of the observed-bin counts under a table."""
     used = observed > 0
     return float(np.sum(observed[used] * np.log(np.maximum(probs[used], 1e-300))))
+
+
+def tie_levels(counts: np.ndarray, group: np.ndarray | None) -> np.ndarray:
+    """A categorical child's smoothed table with its rare levels tied
+    (``encoding.rare_pool``): P(level | parents) = P(its group | parents) x the level's
+    share of its group over all rows (smoothed with half a row each, as the marginal)."""
+    if group is None:
+        return smoothed(counts)
+    counts = counts.astype(np.float64)
+    n_groups = int(group.max()) + 1
+    by_group = np.zeros((counts.shape[0], n_groups))
+    np.add.at(by_group.T, group, counts.T)
+    level = counts.sum(axis=0) + 0.5
+    share = level / np.bincount(group, weights=level, minlength=n_groups)[group]
+    return smoothed(by_group)[:, group] * share[None, :]
 
 
 def smoothed(counts: np.ndarray) -> np.ndarray:

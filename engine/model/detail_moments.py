@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.model.parameters import MIN_WITHIN_SIGMA, MIN_WITHIN_T, value_design, within_scores
-from engine.model.scores import MIN_SIGMA, PROBIT, config_index
+from engine.model.scores import MIN_SIGMA, PROBIT, config_index, parent_states
 
 
 @dataclass
@@ -92,7 +92,7 @@ def linear_probit(sums: LinearSums, observed: np.ndarray, parents, encodings, en
     mean, sd = sums.shift + centred, float(np.sqrt(var))
     # per configuration: sum of u = (x - mean) / sd; over all rows sum u^2 = n
     sum_u = (sums.sum_x - weight * centred) / sd
-    shape = [encodings[p].n_states for p in parents]
+    shape = [parent_states(enc, encodings[p], PROBIT) for p in parents]
     design = value_design(parents, encodings, shape)
     xtwx = design.T @ (weight[:, None] * design)
     xtwz = design.T @ sum_u

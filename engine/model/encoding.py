@@ -172,12 +172,47 @@ def n_bins_for(n_rows: int) -> int:
     return int(np.clip(round(1.5 * n_rows ** (1.0 / 3.0)), MIN_BINS, MAX_BINS))
 
 
-def encode_categorical(column: Column, series: pd.Series) -> NodeEncoding:
+def encode_categorical(column: Column, series: pd.Series, pool: bool = True) -> NodeEncoding:
+    """``pool``: tie the column's rare levels (``rare_pool``); False for a column in an
+    exact relation, whose every level must keep its own parameters."""
     has_missing = bool(series.isna().any())
     n_levels = len(column.levels or [])
-    return NodeEncoding(name=column.name, kind="categorical",
-                        n_states=n_levels + int(has_missing),
-                        missing_state=n_levels if has_missing else -1)
+    n_states = n_levels + int(has_missing)
+    group = rare_pool(_level_counts(column, series), len(series)) if pool else None
+    if group is not None and has_missing:
+        group = np.append(group, group.max() + 1)
+    return NodeEncoding(name=column.name, kind="categorical", n_states=n_states,
+                        missing_state=n_levels if has_missing else -1, parent_group=group)
+
+
+def rare_pool(counts: np.ndarray, n_rows: int) -> np.ndarray | None:
+    """Level -> parameter group: every level seen in fewer rows than the cleaning's
+    rare-level threshold shares ONE group (the pool), the others keep their own, in order.
+
+    A model parameter learned from one to four rows reproduces those rows (a child's
+    distribution given a county seen once is that school's row). Tied, the pool's levels
+    share every parameter: the same distribution of every child, the same dependence on
+    the parents, and within the pool each level keeps its seed share (``tie_levels``).
+    So each parameter is learned from at least the threshold's rows, and the levels
+    themselves keep their marginal shares. None when fewer than two levels are rare.
+    """
+    from engine.cleaning.rare_levels import rare_threshold   # fit-only
+
+    rare = counts < rare_threshold(n_rows)
+    if rare.sum() < 2:
+        return None
+    group = np.cumsum(~rare) - 1
+    group[rare] = int((~rare).sum())
+    return group.astype(np.int64)
+
+
+def _level_counts(column: Column, series: pd.Series) -> np.ndarray:
+    import pandas as pd     # fit-only
+
+    levels = list(column.levels or [])
+    codes = pd.Categorical(series.astype(object).where(series.notna(), None),
+                           categories=levels).codes
+    return np.bincount(codes[codes >= 0], minlength=len(levels))
 
 
 def encode_derived(column: Column) -> NodeEncoding:

@@ -54,11 +54,13 @@ def coarsen(counts: np.ndarray, child: NodeEncoding, parents: list[NodeEncoding]
 
 
 def _coarse_cfg(cfg, child, parents) -> np.ndarray:
-    """Configurations over the parents' full states -> over their table states."""
+    """Configurations over the parents' full states (a categorical's: its parameter
+    groups, as the probit sees them) -> over their table states."""
     if not parents:
         return np.zeros(cfg.size, dtype=np.int64)
-    states = np.unravel_index(cfg, [p.n_states for p in parents])
-    mapped = [parent_state_map(child, p, TABLE)[s] for p, s in zip(parents, states)]
+    states = np.unravel_index(cfg, [parent_states(child, p, PROBIT) for p in parents])
+    mapped = [parent_state_map(child, p, TABLE)[s] if p.kind == "numeric" else s
+              for p, s in zip(parents, states)]
     return np.ravel_multi_index(mapped, [parent_states(child, p, TABLE) for p in parents])
 
 
@@ -184,11 +186,17 @@ class FamilyScorer:
         counts = counts.astype(np.float64)
         if enc.kind == "categorical":
             n_cfg = int(np.prod([parent_states(enc, p, TABLE) for p in pencs]))
-            return table_score(cfg, state, counts, n_cfg, enc.n_states), TABLE
+            if enc.parent_group is None:
+                return table_score(cfg, state, counts, n_cfg, enc.n_states), TABLE
+            # tied rare levels (encoding.rare_pool): the table's free parameters are the
+            # groups'; the within-group shares add the same constant to every parent set
+            groups = int(enc.parent_group.max()) + 1
+            return table_score(cfg, enc.parent_group[state], counts, n_cfg, groups), TABLE
         observed = state < enc.n_bins
         cfg, state, counts = cfg[observed], state[observed], counts[observed]
         n_cfg = int(np.prod([parent_states(enc, p, TABLE) for p in pencs]))
         table = table_score(_coarse_cfg(cfg, enc, pencs), state, counts, n_cfg, enc.n_bins)
-        states = list(np.unravel_index(cfg, [p.n_states for p in pencs])) if parents else []
+        states = list(np.unravel_index(cfg, [parent_states(enc, p, PROBIT) for p in pencs])) \
+            if parents else []
         probit = probit_score(states, state, counts, parents, self.encodings, enc)
         return (probit, PROBIT) if probit >= table else (table, TABLE)

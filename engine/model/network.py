@@ -84,9 +84,11 @@ class BayesianNetworkModel:
         self.schema_ = schema
         self.relations_ = relations
         derived = model_relations.numeric_targets(relations)
+        related = model_relations.related_columns(relations)
         self.encodings_ = list(encodings) if encodings is not None else [
             encoding.encode_derived(col) if col.name in derived
-            else encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
+            else encoding.encode_categorical(col, frame[col.name], pool=col.name not in related)
+            if col.kind == "categorical"
             else encoding.encode_numeric(col, frame[col.name],
                                          model_relations.band_cuts(relations, col.name))
             for col in schema

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.model.encoding import NodeEncoding
 from engine.model.scores import (MIN_SIGMA, PROBIT, TABLE, config_design, config_index,
+                                 parent_features,
                                  fit_probit)
 
 # Pseudo rows a table row borrows from the marginal (see module docstring).
@@ -48,7 +49,9 @@ def fit_node(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
     n_cfg = int(np.prod(shape)) if shape else 1
     y = codes[:, child]
     if enc.kind == "categorical":
-        return smoothed_counts(y, cfg, n_cfg, enc.n_states), None
+        from engine.model.count_tables import tie_levels
+        counts = np.bincount(cfg * enc.n_states + y, minlength=n_cfg * enc.n_states)
+        return tie_levels(counts.reshape(n_cfg, enc.n_states), enc.parent_group), None
     observed = y != enc.missing_state if enc.missing_state >= 0 else np.ones(y.size, bool)
     latent = None
     if kind == PROBIT:
@@ -207,7 +210,7 @@ def value_design(parents, encodings, shape) -> np.ndarray:
     for slot, p in enumerate(parents):
         enc = encodings[p]
         if enc.kind == "categorical":
-            features = np.eye(enc.n_states)[:, 1:]
+            features = parent_features(enc)
         else:
             features = bin_mean_values(enc)[:, None]
             if enc.missing_state >= 0:

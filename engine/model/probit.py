@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.model import _count_kernels
 from engine.model.encoding import NodeEncoding
-from engine.model.scores import MIN_SIGMA, ProbitFit, parent_features
+from engine.model.scores import MIN_SIGMA, PROBIT, ProbitFit, parent_features, parent_states
 
 
 # scipy is fit-only: `simio generate` imports this module (through the network) but never
@@ -86,7 +86,7 @@ def probit_line(states: list[np.ndarray], bins: np.ndarray, counts: np.ndarray, 
     the observed cells (parent states per parent, child bin, count)."""
     from scipy.special import ndtri   # fit-only: `simio generate` never loads scipy
 
-    sizes = [encodings[p].n_states for p in parents]
+    sizes = [parent_states(enc, encodings[p], PROBIT) for p in parents]
     weight = counts.astype(np.float64)
     totals = np.bincount(bins, weights=weight, minlength=enc.n_bins)
     m = float(totals.sum())
@@ -192,7 +192,7 @@ def probit_from_counts(observed: np.ndarray, parents, encodings, enc: NodeEncodi
     counts (configurations row-major over the parents' full states, x bins)."""
     from scipy.special import ndtr   # fit-only: `simio generate` never loads scipy
 
-    sizes = [encodings[p].n_states for p in parents]
+    sizes = [parent_states(enc, encodings[p], PROBIT) for p in parents]
     cfg, bins = np.nonzero(observed)
     states = list(np.unravel_index(cfg, sizes)) if parents else []
     line = probit_line(states, bins, observed[cfg, bins], parents, encodings, enc)

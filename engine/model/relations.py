@@ -33,6 +33,12 @@ def numeric_targets(relations) -> dict[str, dict]:
     return {r["target"]: r for r in relations if r["kind"] in NUMERIC_KINDS}
 
 
+def related_columns(relations) -> set[str]:
+    """Every column an exact relation names: each of its levels maps on its own, so none
+    of them has its rare levels tied (encoding.rare_pool)."""
+    return {name for r in relations for name in [r["target"], *r.get("sources", [])]}
+
+
 def band_cuts(relations, column: str) -> list[float]:
     """Cut points of every band of ``column``."""
     return [c for r in relations if r["kind"] == "band" and r["sources"][0] == column

@@ -34,23 +34,32 @@ MIN_SIGMA = 0.05
 
 
 def parent_states(child: NodeEncoding, parent: NodeEncoding, kind: str = TABLE) -> int:
-    """How many states of ``parent`` the child's table distinguishes."""
-    if kind == TABLE and parent.kind == "numeric":
+    """How many states of ``parent`` the child's table distinguishes: a numeric parent's
+    coarse groups under a count table; a categorical's parameter groups (its rare levels
+    tied, ``encoding.rare_pool``) under every kind; else every state."""
+    if _grouped(parent, kind):
         return int(parent.parent_group.max()) + 1
     return parent.n_states
 
 
 def parent_state_map(child: NodeEncoding, parent: NodeEncoding, kind: str = TABLE) -> np.ndarray:
     """Parent code -> the parent state the child's table is indexed by."""
-    if kind == TABLE and parent.kind == "numeric":
+    if _grouped(parent, kind):
         return parent.parent_group.astype(np.int64)
     return np.arange(parent.n_states, dtype=np.int64)
 
 
+def _grouped(parent: NodeEncoding, kind: str) -> bool:
+    if parent.kind == "numeric":
+        return kind == TABLE
+    return parent.parent_group is not None
+
+
 def parent_features(parent: NodeEncoding) -> np.ndarray:
-    """Feature rows (one per parent state) for a numeric child's regression."""
+    """Feature rows (one per parent state the child's table distinguishes, see
+    ``parent_states``) for a numeric child's regression."""
     if parent.kind == "categorical":
-        return np.eye(parent.n_states)[:, 1:]
+        return np.eye(parent_states(parent, parent, PROBIT))[:, 1:]
     score = np.append(parent.bin_score, 0.0) if parent.missing_state >= 0 else parent.bin_score
     if parent.missing_state < 0:
         return score[:, None]

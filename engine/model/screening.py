@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model.family_scores import coarsen, request_kind
-from engine.model.scores import TABLE
+from engine.model.family_scores import request_kind
+from engine.model.scores import parent_state_map
 
 EXACT_COLUMNS = 20
 MIN_CANDIDATES = 8
@@ -103,7 +103,12 @@ def _chunks(columns, n_states, budget):
 
 
 def _one_parent(table, child, parent) -> np.ndarray:
-    """A (parent state, child state) pair table in the indexing the scorer gathers."""
-    if request_kind(child) == TABLE:
-        return coarsen(table, child, [parent])
-    return table
+    """A (parent state, child state) pair table in the indexing the scorer gathers (a
+    numeric parent's coarse groups for a count-table child, a categorical's parameter
+    groups for any child)."""
+    pmap = parent_state_map(child, parent, request_kind(child))
+    if pmap.size == table.shape[0] and np.array_equal(pmap, np.arange(pmap.size)):
+        return table
+    out = np.zeros((int(pmap.max()) + 1, table.shape[1]), dtype=table.dtype)
+    np.add.at(out, pmap, table)
+    return out

@@ -41,14 +41,15 @@ def random_table(rng, n_cfg: int, k: int) -> np.ndarray:
 
 def table_axis_size(kind: str, parent: NodeEncoding) -> int:
     """A count table (kind "table") sees a numeric parent through its coarse groups (see
-    engine/model/encoding.py, PARENT_GROUPS); a probit table through all of its states."""
-    if kind == TABLE and parent.kind == "numeric":
-        return int(parent.parent_group.max()) + 1
-    return parent.n_states
+    engine/model/encoding.py, PARENT_GROUPS); a probit table through all of its states. A
+    categorical with tied rare levels (encoding.rare_pool) is seen through its groups by
+    both."""
+    return int(table_axis_map(kind, parent).max()) + 1
 
 
 def table_axis_map(kind: str, parent: NodeEncoding) -> np.ndarray:
-    if kind == TABLE and parent.kind == "numeric":
+    if (kind == TABLE and parent.kind == "numeric") or (
+            parent.kind == "categorical" and parent.parent_group is not None):
         return parent.parent_group
     return np.arange(parent.n_states)
 
