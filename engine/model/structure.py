@@ -22,8 +22,10 @@ from engine.model.acyclicity import Reachability
 MAX_PARENTS = 3
 # A conditional table may have at most this many cells (states x parent configurations);
 # beyond it a parent set would need more data than any seed we accept has. Not a limit
-# for a numeric child of numeric parents alone (``size_allowed``).
+# for a numeric child of numeric parents alone (``size_allowed``), up to memory's bound:
+# three numeric parents at the finest binning, (20 bins + 4 tail splits + missing)^4.
 MAX_TABLE_CELLS = 200_000
+MAX_NUMERIC_CELLS = 25 ** 4
 # Nodes with more states than this (free text, many-level ids) are never parents.
 MAX_PARENT_STATES = 64
 # Hill climbing stops after this many moves (or three per column on wide tables, the most
@@ -57,15 +59,15 @@ def learn_structure(scorer, encodings, *, max_parents: int = MAX_PARENTS, table_
 
 
 def size_allowed(encodings, child: int, parents, cells: int) -> bool:
-    """A family's table may have ``cells`` cells: at most ``MAX_TABLE_CELLS``, or any
-    number for a numeric child of numeric parents only. Its probit has a coefficient or
-    two per parent however many cells, so the data is no limit, and the bins bound the
-    table: (20 bins + 4 tail splits + missing)^4 = 390,625 cells for three parents. Under
-    the cap a column of a 1,500-row table (22 states) could track only two numeric
-    parents, and a clique of four strong numeric columns lost its unconnected pair."""
+    """A family's table may have ``cells`` cells: at most ``MAX_TABLE_CELLS``, or for a
+    numeric child of numeric parents only ``MAX_NUMERIC_CELLS`` (memory's bound, 8 bytes
+    a cell for the table and again for its CDF). Its probit has a coefficient or two per
+    parent however many cells, so the data is no limit. Under the count-table cap a
+    column of a 1,500-row table (22 states) could track only two numeric parents, and a
+    clique of four strong numeric columns lost its unconnected pair."""
     if cells <= MAX_TABLE_CELLS:
         return True
-    return encodings[child].kind == "numeric" and all(
+    return cells <= MAX_NUMERIC_CELLS and encodings[child].kind == "numeric" and all(
         encodings[p].kind == "numeric" for p in parents)
 
 
