@@ -237,19 +237,60 @@ HELD_OUT_4_LOADERS = [_wrap(f, "held_out_4") for f in FT.HELD_OUT_4]
 HELD_OUT_5_LOADERS = [_wrap(f, "held_out_5") for f in FT.HELD_OUT_5]
 
 
+def fisher_tolerance(n_a: int, n_b: int) -> float:
+    """95% half-width of the difference of two Fisher-z correlations from independent
+    samples of n_a and n_b rows: how far two honest estimates of one r may lie apart."""
+    return 1.959964 * float(np.sqrt(1.0 / max(n_a - 3, 1) + 1.0 / max(n_b - 3, 1)))
+
+
 def strong_pairs(holdout: pd.DataFrame, synth: pd.DataFrame, kinds: dict,
-                 threshold: float = 0.7) -> dict:
-    """Every numeric pair with |r| >= threshold in the holdout: r there and in synth."""
+                 threshold: float = 0.7, train: pd.DataFrame | None = None) -> dict:
+    """Every numeric pair with |r| >= threshold in the holdout: r there and in synth, and
+    (with ``train``) in the train half, the ceiling: real rows, as noisy as the holdout.
+    ``z_tol`` is the Fisher-z tolerance of a train-vs-holdout difference (the synthetic
+    rows inherit the train half's noise); ``tol`` is it in r units around the holdout r."""
     cols = [c for c, k in kinds.items() if k == "numeric" and c in synth.columns]
-    h = holdout[cols].apply(pd.to_numeric, errors="coerce").astype(float).corr()
-    s = synth[cols].apply(pd.to_numeric, errors="coerce").astype(float).corr()
+
+    def corr(frame):
+        return frame[cols].apply(pd.to_numeric, errors="coerce").astype(float).corr()
+
+    h, s = corr(holdout), corr(synth)
+    t = corr(train) if train is not None else None
+    z_tol = fisher_tolerance(len(train) if train is not None else len(holdout), len(holdout))
     out = {}
     for i, a in enumerate(cols):
         for b in cols[i + 1:]:
             if abs(h.loc[a, b]) >= threshold:
-                out[f"{a}|{b}"] = {"holdout": float(h.loc[a, b]), "synth": float(s.loc[a, b]),
-                                   "abs_diff": float(abs(s.loc[a, b] - h.loc[a, b]))}
+                r_h = float(h.loc[a, b])
+                z_h = np.arctanh(np.clip(r_h, -0.999999, 0.999999))
+                entry = {"holdout": r_h, "synth": float(s.loc[a, b]),
+                         "abs_diff": float(abs(s.loc[a, b] - r_h)), "z_tol": z_tol,
+                         "tol": float(max(abs(np.tanh(z_h + z_tol) - r_h),
+                                          abs(np.tanh(z_h - z_tol) - r_h)))}
+                entry["synth_within_z"] = bool(_z_diff(entry["synth"], r_h) <= z_tol)
+                if t is not None:
+                    entry["train"] = float(t.loc[a, b])
+                    entry["train_abs_diff"] = float(abs(t.loc[a, b] - r_h))
+                    entry["train_within_z"] = bool(_z_diff(entry["train"], r_h) <= z_tol)
+                out[f"{a}|{b}"] = entry
     return out
+
+
+def _z_diff(r_a: float, r_b: float) -> float:
+    if np.isnan(r_a) or np.isnan(r_b):
+        return np.inf
+    clip = 0.999999
+    return float(abs(np.arctanh(np.clip(r_a, -clip, clip)) - np.arctanh(np.clip(r_b, -clip, clip))))
+
+
+def pair_counts(pairs: dict) -> dict:
+    """How many strong pairs the synthetic rows and the train half (the ceiling) keep
+    within 0.05 and within the sample-size tolerance."""
+    v = list(pairs.values())
+    return {"n": len(v), "synth_05": sum(p["abs_diff"] <= 0.05 for p in v),
+            "train_05": sum(p.get("train_abs_diff", np.inf) <= 0.05 for p in v),
+            "synth_z": sum(p["synth_within_z"] for p in v),
+            "train_z": sum(p.get("train_within_z", False) for p in v)}
 
 
 def relation_shares(table: Table, model, synth: pd.DataFrame, train: pd.DataFrame) -> dict:
@@ -341,7 +382,7 @@ def evaluate(table: Table, min_synth: int = 5000) -> dict:
         "exact_copy_synth_vs_train": exact_copy_rate(train[cols], synth[cols]),
         "exact_copy_holdout_vs_train": exact_copy_rate(train[cols], holdout[cols]),
         "group": table.group,
-        "strong_pairs": strong_pairs(holdout[cols], synth[cols], k),
+        "strong_pairs": strong_pairs(holdout[cols], synth[cols], k, train=train[cols]),
         "relations": relation_shares(table, model, synth, train),
     }
     if table.codes:
@@ -390,6 +431,9 @@ def summarise(tables: dict) -> dict:
             "strong_pairs_max_abs_diff": max(pairs) if pairs else None,
             "strong_pairs_within_0.05": float(np.mean([d <= 0.05 for d in pairs]))
             if pairs else None,
+            "strong_pair_counts": {key: sum(pair_counts(t["strong_pairs"])[key] for t in ok)
+                                   for key in ("n", "synth_05", "train_05", "synth_z",
+                                               "train_z")},
             "relations_min_plain": min((r["plain"] for r in rel), default=None),
             "relations_min_conditioned": min((r["conditioned"] for r in rel
                                               if r["conditioned"] is not None), default=None)}
@@ -466,9 +510,17 @@ def tables_markdown(title: str, tables: dict, s: dict) -> list[str]:
                      f'{worst["ceiling"]:.3f})',
                      ", ".join(t["dropped_by_cleaning"]) or "-",
                      t["note"]])
-    pairs = [[name, p, v["holdout"], v["synth"], v["abs_diff"]]
+    pairs = [[name, p, v["holdout"], v["synth"], v["abs_diff"], v.get("train"),
+              v.get("train_abs_diff"), v["tol"]]
              for name, t in tables.items() if "gap" in t
              for p, v in t["strong_pairs"].items()]
+    counts = [[name, *(f'{c[k]}/{c["n"]}' for k in ("synth_05", "train_05", "synth_z",
+                                                   "train_z"))]
+              for name, t in tables.items() if "gap" in t
+              and (c := pair_counts(t["strong_pairs"]))["n"]]
+    total = s["strong_pair_counts"]
+    counts.append(["**all**", *(f'{total[k]}/{total["n"]}' for k in
+                                ("synth_05", "train_05", "synth_z", "train_z"))])
     rels = [[name, label, v["in_real_rows"], v["plain"], v["conditioned"]]
             for name, t in tables.items() if "gap" in t for label, v in t["relations"].items()]
     return ["", f"{title} (random half split; score = quality(holdout, synthetic); "
@@ -486,7 +538,14 @@ def tables_markdown(title: str, tables: dict, s: dict) -> list[str]:
             "", f"Strong numeric pairs (|r| >= 0.7 in the holdout): {s['strong_pairs']}, "
             f"max |r_synth - r_holdout| = {s['strong_pairs_max_abs_diff']}, share within 0.05 "
             f"= {s['strong_pairs_within_0.05']}", "",
-            C.md_table(["table", "pair", "r holdout", "r synthetic", "|diff|"], pairs), "",
+            "Per table: pairs kept within 0.05 of the holdout r and within the sample-size "
+            "tolerance (95% half-width of the difference of two Fisher-z correlations, "
+            "train rows vs holdout rows), by the synthetic rows and by the train half itself "
+            "(the ceiling):", "",
+            C.md_table(["table", "synthetic within 0.05", "train within 0.05",
+                        "synthetic within tolerance", "train within tolerance"], counts), "",
+            C.md_table(["table", "pair", "r holdout", "r synthetic", "|diff|", "r train",
+                        "|diff| train", "tolerance"], pairs), "",
             "Exact relations (share of rows where they hold):", "",
             C.md_table(["table", "relation", "real rows", "synthetic", "synthetic, conditioned"],
                        rels)]

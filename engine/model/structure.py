@@ -21,8 +21,11 @@ from engine.model.acyclicity import Reachability
 # segment, channel and age, which survey data commonly needs.
 MAX_PARENTS = 3
 # A conditional table may have at most this many cells (states x parent configurations);
-# beyond it a parent set would need more data than any seed we accept has.
+# beyond it a parent set would need more data than any seed we accept has. Not a limit
+# for a numeric child of numeric parents alone (``size_allowed``), up to memory's bound:
+# three numeric parents at the finest binning, (20 bins + 4 tail splits + missing)^4.
 MAX_TABLE_CELLS = 200_000
+MAX_NUMERIC_CELLS = 25 ** 4
 # Nodes with more states than this (free text, many-level ids) are never parents.
 MAX_PARENT_STATES = 64
 # Hill climbing stops after this many moves (or three per column on wide tables, the most
@@ -55,12 +58,26 @@ def learn_structure(scorer, encodings, *, max_parents: int = MAX_PARENTS, table_
     return [tuple(sorted(p)) for p in search.parents]
 
 
+def size_allowed(encodings, child: int, parents, cells: int) -> bool:
+    """A family's table may have ``cells`` cells: at most ``MAX_TABLE_CELLS``, or for a
+    numeric child of numeric parents only ``MAX_NUMERIC_CELLS`` (memory's bound, 8 bytes
+    a cell for the table and again for its CDF). Its probit has a coefficient or two per
+    parent however many cells, so the data is no limit. Under the count-table cap a
+    column of a 1,500-row table (22 states) could track only two numeric parents, and a
+    clique of four strong numeric columns lost its unconnected pair."""
+    if cells <= MAX_TABLE_CELLS:
+        return True
+    return cells <= MAX_NUMERIC_CELLS and encodings[child].kind == "numeric" and all(
+        encodings[p].kind == "numeric" for p in parents)
+
+
 class _Search:
     def __init__(self, scorer, encodings, max_parents, table_size, candidates):
         d = len(encodings)
         self.scorer, self.d, self.candidates = scorer, d, candidates
         self.max_parents, self.table_size = max_parents, table_size
         self.can_parent = [enc.n_states <= MAX_PARENT_STATES for enc in encodings]
+        self.encodings = encodings
         self.parents: list[set[int]] = [set() for _ in range(d)]
         self.local = [scorer(j, ()) for j in range(d)]
         self.graph = Reachability(d)
@@ -71,7 +88,8 @@ class _Search:
     def _fits(self, child, new_parents) -> bool:
         return (len(new_parents) <= self.max_parents
                 and all(self.can_parent[p] for p in new_parents)
-                and self.table_size(child, new_parents) <= MAX_TABLE_CELLS)
+                and size_allowed(self.encodings, child, new_parents,
+                                 self.table_size(child, new_parents)))
 
     def _row(self, v: int) -> None:
         """Recompute every move into child v (the parent sets of other nodes as they are)."""

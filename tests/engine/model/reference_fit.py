@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.model.encoding import NodeEncoding
 from engine.model.scores import PROBIT, TABLE, config_index, fit_probit
-from engine.model.structure import MAX_MOVES, MAX_PARENT_STATES, MAX_PARENTS, MAX_TABLE_CELLS
+from engine.model.structure import MAX_MOVES, MAX_PARENT_STATES, MAX_PARENTS, size_allowed
 
 
 class ReferenceScorer:
@@ -83,7 +83,8 @@ def reference_learn_structure(scorer, encodings, *, max_parents: int = MAX_PAREN
     def fits(child, new_parents):
         return (len(new_parents) <= max_parents
                 and all(can_parent[p] for p in new_parents)
-                and table_size(child, new_parents) <= MAX_TABLE_CELLS)
+                and size_allowed(encodings, child, new_parents,
+                                 table_size(child, new_parents)))
 
     for _ in range(MAX_MOVES):
         best = (1e-9, None)
