@@ -62,7 +62,7 @@ class TableCounts:
         n_cfg = int(np.prod(sizes)) if len(sizes) else 1
         out = np.zeros(n_cfg * n_child, dtype=np.int64)
         _count_kernels.family_counts(self.columns, child, *_layout(parents, maps, sizes),
-                                     n_child, out)
+                                     n_child, out, _block_scratch())
         return out.reshape(n_cfg, n_child)
 
     def family_cells(self, child: int, parents: Sequence[int], maps: Sequence[np.ndarray],
@@ -90,6 +90,11 @@ class TableCounts:
         out = np.zeros(int(sizes.sum()), dtype=np.int64)
         _count_kernels.pair_counts(self.columns, first, seconds, widths, offset, out)
         return [out[o:o + s].reshape(-1, w) for o, s, w in zip(offset, sizes, widths)]
+
+
+def _block_scratch() -> np.ndarray:
+    """The family kernels' per-call cell buffer (one per call: scoring runs on threads)."""
+    return np.empty(_count_kernels.BLOCK_ROWS, dtype=np.int64)
 
 
 def _layout(parents, maps, sizes):
