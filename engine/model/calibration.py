@@ -45,6 +45,8 @@ def calibrated(table: np.ndarray, latent: dict, counts: np.ndarray, n_bins: int,
     for _ in range(NEWTON_STEPS):
         u = (t[:, None] - m[None, :]) / sigma
         share = ndtr(u) @ w
+        if np.all(np.abs(share - target) <= TOLERANCE):
+            break                 # every threshold stays where it is from here on
         slope = (np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi)) @ w / sigma
         below = share < target
         lo, hi = np.where(below, t, lo), np.where(below, hi, t)
