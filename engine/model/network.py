@@ -140,20 +140,18 @@ class BayesianNetworkModel:
         fitter = node_fitter(scorer, self.encodings_, codes.T, values, partitions)
         self.tables_, self.latents_, self.within_ = [], [], []
 
-        def refit(child, parents, append=False):
-            """(Re)fit one node; ``relations.enforce`` calls it for a parent set it grew."""
-            if not append:
-                self.kinds_[child] = kind_of(child, parents)
-            fitted = fitter.fit(child, parents, self.kinds_[child])
-            if append:
-                for out, part in zip((self.tables_, self.latents_, self.within_), fitted):
-                    out.append(part)
-            else:
-                self.tables_[child], self.latents_[child], self.within_[child] = fitted
+        def refit(child, parents):
+            """Refit one node; ``relations.enforce`` calls it for a parent set it grew."""
+            self.kinds_[child] = kind_of(child, parents)
+            self.tables_[child], self.latents_[child], self.within_[child] = fitter.fit(
+                child, parents, self.kinds_[child])
             self.__dict__.pop("kernel_tables", None)
 
-        for j, ps in enumerate(self.parents_):
-            refit(j, ps, append=True)
+        # each node's fit is a pure function of the counts: fitted side by side, kept in order
+        for fitted in scorer.map(lambda j: fitter.fit(j, self.parents_[j], self.kinds_[j]),
+                                 range(len(self.parents_))):
+            for out, part in zip((self.tables_, self.latents_, self.within_), fitted):
+                out.append(part)
         progress("parameters", len(self.tables_), note=f"{len(self.tables_)} tables")
         self.n_training_rows_ = int(len(frame))
         self.__dict__.pop("kernel_tables", None)
