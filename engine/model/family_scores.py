@@ -161,13 +161,13 @@ class FamilyScorer:
         for key, result in zip(todo, _executor().map(lambda key: self._compute(*key), todo)):
             self._cache[key] = result
 
-    def map(self, func, items) -> list:
-        """``[func(item) for item in items]``, on the scoring threads when the counts are
-        this process's own (as ``prefetch``): for pure ``func`` only, results in order."""
+    def map(self, func, items):
+        """``func(item)`` of every item, in order, computed on the scoring threads when the
+        counts are this process's own (as ``prefetch``): for pure ``func`` only."""
         items = list(items)
         if len(items) < 2 or score_threads() < 2 or not self._local:
-            return [func(item) for item in items]
-        return list(_executor().map(func, items))
+            return map(func, items)
+        return _executor().map(func, items)
 
     @property
     def _local(self) -> bool:
