@@ -71,7 +71,7 @@ class BayesianNetworkModel:
         # Fit-only modules load here, not at import: a loaded model samples without them
         # (and without pandas or scipy), which keeps `simio generate` quick to start.
         from engine.model import encoding, screening, statistics
-        from engine.model.family_scores import FamilyScorer
+        from engine.model.family_scores import FamilyScorer, on_threads
         from engine.model.node_detail import NodeFitter
 
         node_fitter = node_fitter or NodeFitter
@@ -84,13 +84,18 @@ class BayesianNetworkModel:
         self.schema_ = schema
         self.relations_ = relations
         derived = model_relations.numeric_targets(relations)
-        self.encodings_ = list(encodings) if encodings is not None else [
-            encoding.encode_derived(col) if col.name in derived
-            else encoding.encode_categorical(col, frame[col.name]) if col.kind == "categorical"
-            else encoding.encode_numeric(col, frame[col.name],
-                                         model_relations.band_cuts(relations, col.name))
-            for col in schema
-        ]
+        series = [frame[col.name] for col in schema]   # pandas lookups stay on this thread
+
+        def encode(j):
+            col = schema.columns[j]
+            return (encoding.encode_derived(col) if col.name in derived
+                    else encoding.encode_categorical(col, series[j]) if col.kind == "categorical"
+                    else encoding.encode_numeric(col, series[j],
+                                                 model_relations.band_cuts(relations, col.name)))
+
+        # each column's encoding is a pure function of its values: side by side, in order
+        self.encodings_ = (list(encodings) if encodings is not None
+                           else list(on_threads(encode, range(len(series)))))
         for rel in derived.values():
             values = frame[rel["target"]].to_numpy(dtype=np.float64, na_value=np.nan)
             rel["is_integer"] = bool(schema[rel["target"]].is_integer)
@@ -101,8 +106,8 @@ class BayesianNetworkModel:
         n_states = [enc.n_states for enc in self.encodings_]
         codes = statistics.compact_columns(
             len(frame), n_states,
-            lambda j: self.encodings_[j].encode(_in_schema_order(frame[columns[j].name],
-                                                                 columns[j])))
+            lambda j: self.encodings_[j].encode(_in_schema_order(series[j], columns[j])),
+            each=on_threads)
         source = (counts(codes, n_states) if counts is not None
                   else statistics.TableCounts(codes, n_states) if partitions <= 1
                   else statistics.split_rows(codes, n_states, partitions))

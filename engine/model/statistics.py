@@ -37,12 +37,18 @@ def code_dtype(max_states: int) -> np.dtype:
     return np.dtype(np.uint32)
 
 
-def compact_columns(n_rows: int, n_states: Sequence[int], encode_column) -> np.ndarray:
+def compact_columns(n_rows: int, n_states: Sequence[int], encode_column, each=map
+                    ) -> np.ndarray:
     """(columns, rows) codes in the narrowest dtype; ``encode_column(j)`` gives column j's
-    codes (any integer dtype), one column at a time so only one wide copy ever exists."""
+    codes (any integer dtype), one column at a time so only one wide copy ever exists
+    (one per thread when ``each``, a ``map``, runs them on threads)."""
     columns = np.empty((len(n_states), n_rows), dtype=code_dtype(max(n_states, default=1)))
-    for j in range(len(n_states)):
+
+    def fill(j):
         columns[j] = encode_column(j)
+
+    for _ in each(fill, range(len(n_states))):
+        pass
     return columns
 
 
