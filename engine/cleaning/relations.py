@@ -55,6 +55,7 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
     # affine fit mistakes for exact); they may still be the x of a band.
     plain = [n for n in numeric if table.columns[n].type not in CALENDAR_TYPES]
     corr = _Correlations(plain, values) if len(plain) > 1 else None
+    missing = {n: np.isnan(values[n]) for n in plain}     # once, not per pair
     # Later columns first: a derived column usually follows its sources (sale_price after
     # price and discount), and a column derived once is never a source.
     used: set[str] = set()            # sources of relations found so far: never derived
@@ -62,7 +63,7 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
         if y in used:
             continue
         free = [x for x in plain if x != y and x not in derived]
-        relation = _numeric_relation(y, free, values, corr)
+        relation = _numeric_relation(y, free, values, corr, missing)
         if relation is not None:
             derived.add(y)
             used.update(relation["sources"])
@@ -76,7 +77,7 @@ def detect_relations(table: Table, *, auto_clean: bool = True) -> tuple[Table, l
         sources = [x for x in numeric if x not in derived]
         # a relation broken in the first rows is broken: only survivors see every row
         sources = [x for x in sources
-                   if _band(c, probe[c], [x], probe_values, probe_codes[c]) is not None]
+                   if _band(c, None, [x], probe_values, probe_codes[c]) is not None]
         relation = _band(c, frame[c], sources, values) if sources else None
         if relation is None:
             parents = [p for p in categorical if p != c and p not in derived]
@@ -155,12 +156,12 @@ class _Correlations:
         return float(np.sqrt(max(r2, 0.0)))
 
 
-def _numeric_relation(y, free, values, corr):
+def _numeric_relation(y, free, values, corr, missing):
     yv = values[y]
     tol = tolerance(yv)
     for x in free:
         xv = values[x]
-        rows = _same_missing(yv, xv)
+        rows = _common_rows(missing[y], missing[x])
         if rows is None:
             continue
         r = corr(("raw", x), ("raw", y)) if corr is not None else np.nan
@@ -186,7 +187,7 @@ def _numeric_relation(y, free, values, corr):
         for x2 in ranked[i + 1:]:
             if corr.multiple(y, x1, x2) < SCREEN_ABS_R:     # NaN (unknown) is tried
                 continue
-            rows = _same_missing(yv, values[x1], values[x2])
+            rows = _common_rows(missing[y], missing[x1], missing[x2])
             if rows is None:
                 continue
             coef = _exact_fit(yv[rows], [values[x1][rows], values[x2][rows]], tol)
@@ -205,9 +206,13 @@ def exact_affine(y: pd.Series, x: pd.Series) -> bool:
 
 def _same_missing(y, *xs):
     """Rows where all have values, or None when missingness differs or too few rows."""
-    missing = np.isnan(y)
-    for x in xs:
-        if not np.array_equal(np.isnan(x), missing):
+    return _common_rows(np.isnan(y), *(np.isnan(x) for x in xs))
+
+
+def _common_rows(missing, *others):
+    """``_same_missing`` from the columns' missing masks."""
+    for other in others:
+        if not np.array_equal(other, missing):
             return None
     rows = ~missing
     return rows if rows.sum() >= MIN_ROWS else None
@@ -256,8 +261,9 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, [str(v) for v in uniques]
 
 
-def _band(c, series: pd.Series, numeric, values, coded=None):
-    """``coded``: ``_codes(series)`` when the caller has it already."""
+def _band(c, series: pd.Series | None, numeric, values, coded=None):
+    """``coded``: ``_codes(series)`` when the caller has it already (``series`` is then
+    not needed)."""
     codes, levels = coded if coded is not None else _codes(series)
     if (codes < 0).any():
         return None

@@ -10,22 +10,43 @@ from __future__ import annotations
 from engine._numba import kernel
 
 
+# Rows are turned into cells a block at a time, one column-wise pass per parent over the
+# block: a per-row helper call (numba does not inline it) cost ~10x the whole count.
+BLOCK_ROWS = 4096
+
+
 @kernel
-def _row_cell(columns, i, child, parent_index, parent_map, map_offset, stride, n_child):
-    """Row i's cell: configuration * n_child + child state, where the configuration is
-    the sum over parents s of parent_map[map_offset[s] + code of parent s] * stride[s]."""
-    cfg = 0
+def _block_cells(columns, start, stop, child, parent_index, parent_map, map_offset, stride,
+                 n_child, cell):
+    """cell[i - start] = row i's cell for rows start..stop-1: configuration * n_child +
+    child state, where the configuration is the sum over parents s of
+    parent_map[map_offset[s] + code of parent s] * stride[s]."""
+    m = stop - start
+    for i in range(m):
+        cell[i] = 0
     for s in range(parent_index.shape[0]):
-        cfg += parent_map[map_offset[s] + columns[parent_index[s], i]] * stride[s]
-    return cfg * n_child + columns[child, i]
+        col = columns[parent_index[s]]
+        base = map_offset[s]
+        step = stride[s]
+        for i in range(m):
+            cell[i] += parent_map[base + col[start + i]] * step
+    own = columns[child]
+    for i in range(m):
+        cell[i] = cell[i] * n_child + own[start + i]
 
 
 @kernel
-def family_counts(columns, child, parent_index, parent_map, map_offset, stride, n_child, out):
-    """out[row's cell] += 1 for every row (see ``_row_cell``)."""
-    for i in range(columns.shape[1]):
-        out[_row_cell(columns, i, child, parent_index, parent_map, map_offset, stride,
-                      n_child)] += 1
+def family_counts(columns, child, parent_index, parent_map, map_offset, stride, n_child, out,
+                  cell):
+    """out[row's cell] += 1 for every row (see ``_block_cells``); ``cell``: int64 scratch
+    of ``BLOCK_ROWS``."""
+    n = columns.shape[1]
+    for start in range(0, n, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, n)
+        _block_cells(columns, start, stop, child, parent_index, parent_map, map_offset,
+                     stride, n_child, cell)
+        for i in range(stop - start):
+            out[cell[i]] += 1
 
 
 @kernel
@@ -46,9 +67,8 @@ def pair_counts(columns, first, seconds, n_second, offset, out):
 def family_keys(columns, child, parent_index, parent_map, map_offset, stride, n_child, out):
     """out[i] = row i's cell of the family table, for families whose table has far more
     cells than the table has rows."""
-    for i in range(columns.shape[1]):
-        out[i] = _row_cell(columns, i, child, parent_index, parent_map, map_offset, stride,
-                           n_child)
+    _block_cells(columns, 0, columns.shape[1], child, parent_index, parent_map, map_offset,
+                 stride, n_child, out)
 
 
 @kernel

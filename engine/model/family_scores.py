@@ -92,6 +92,15 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def on_threads(func, items):
+    """``func(item)`` of every item, in order, computed on the scoring threads (when
+    there are several): for pure ``func`` only."""
+    items = list(items)
+    if len(items) < 2 or score_threads() < 2:
+        return map(func, items)
+    return _executor().map(func, items)
+
+
 class FamilyScorer:
     """BIC local scores from family counts, cached by (child, parent set).
 
@@ -162,6 +171,11 @@ class FamilyScorer:
             return
         for key, result in zip(todo, _executor().map(lambda key: self._compute(*key), todo)):
             self._cache[key] = result
+
+    def map(self, func, items):
+        """``func(item)`` of every item, in order, computed on the scoring threads when the
+        counts are this process's own (as ``prefetch``): for pure ``func`` only."""
+        return on_threads(func, items) if self._local else map(func, items)
 
     @property
     def _local(self) -> bool:

@@ -71,7 +71,7 @@ class BayesianNetworkModel:
         # Fit-only modules load here, not at import: a loaded model samples without them
         # (and without pandas or scipy), which keeps `simio generate` quick to start.
         from engine.model import encoding, screening, statistics
-        from engine.model.family_scores import FamilyScorer
+        from engine.model.family_scores import FamilyScorer, on_threads
         from engine.model.node_detail import NodeFitter
 
         node_fitter = node_fitter or NodeFitter
@@ -85,14 +85,19 @@ class BayesianNetworkModel:
         self.relations_ = relations
         derived = model_relations.numeric_targets(relations)
         related = model_relations.related_columns(relations)
-        self.encodings_ = list(encodings) if encodings is not None else [
-            encoding.encode_derived(col) if col.name in derived
-            else encoding.encode_categorical(col, frame[col.name], pool=col.name not in related)
-            if col.kind == "categorical"
-            else encoding.encode_numeric(col, frame[col.name],
-                                         model_relations.band_cuts(relations, col.name))
-            for col in schema
-        ]
+        series = [frame[col.name] for col in schema]   # pandas lookups stay on this thread
+
+        def encode(j):
+            col = schema.columns[j]
+            return (encoding.encode_derived(col) if col.name in derived
+                    else encoding.encode_categorical(col, series[j], pool=col.name not in related)
+                    if col.kind == "categorical"
+                    else encoding.encode_numeric(col, series[j],
+                                                 model_relations.band_cuts(relations, col.name)))
+
+        # each column's encoding is a pure function of its values: side by side, in order
+        self.encodings_ = (list(encodings) if encodings is not None
+                           else list(on_threads(encode, range(len(series)))))
         for rel in derived.values():
             values = frame[rel["target"]].to_numpy(dtype=np.float64, na_value=np.nan)
             rel["is_integer"] = bool(schema[rel["target"]].is_integer)
@@ -103,8 +108,8 @@ class BayesianNetworkModel:
         n_states = [enc.n_states for enc in self.encodings_]
         codes = statistics.compact_columns(
             len(frame), n_states,
-            lambda j: self.encodings_[j].encode(_in_schema_order(frame[columns[j].name],
-                                                                 columns[j])))
+            lambda j: self.encodings_[j].encode(_in_schema_order(series[j], columns[j])),
+            each=on_threads)
         source = (counts(codes, n_states) if counts is not None
                   else statistics.TableCounts(codes, n_states) if partitions <= 1
                   else statistics.split_rows(codes, n_states, partitions))
@@ -142,20 +147,18 @@ class BayesianNetworkModel:
         fitter = node_fitter(scorer, self.encodings_, codes.T, values, partitions)
         self.tables_, self.latents_, self.within_ = [], [], []
 
-        def refit(child, parents, append=False):
-            """(Re)fit one node; ``relations.enforce`` calls it for a parent set it grew."""
-            if not append:
-                self.kinds_[child] = kind_of(child, parents)
-            fitted = fitter.fit(child, parents, self.kinds_[child])
-            if append:
-                for out, part in zip((self.tables_, self.latents_, self.within_), fitted):
-                    out.append(part)
-            else:
-                self.tables_[child], self.latents_[child], self.within_[child] = fitted
+        def refit(child, parents):
+            """Refit one node; ``relations.enforce`` calls it for a parent set it grew."""
+            self.kinds_[child] = kind_of(child, parents)
+            self.tables_[child], self.latents_[child], self.within_[child] = fitter.fit(
+                child, parents, self.kinds_[child])
             self.__dict__.pop("kernel_tables", None)
 
-        for j, ps in enumerate(self.parents_):
-            refit(j, ps, append=True)
+        # each node's fit is a pure function of the counts: fitted side by side, kept in order
+        for fitted in scorer.map(lambda j: fitter.fit(j, self.parents_[j], self.kinds_[j]),
+                                 range(len(self.parents_))):
+            for out, part in zip((self.tables_, self.latents_, self.within_), fitted):
+                out.append(part)
         progress("parameters", len(self.tables_), note=f"{len(self.tables_)} tables")
         self.n_training_rows_ = int(len(frame))
         self.__dict__.pop("kernel_tables", None)
@@ -246,10 +249,23 @@ class BayesianNetworkModel:
 
 def _in_schema_order(series: pd.Series, column) -> pd.Series:
     """Categorical codes must follow the schema's level order, whatever the frame's is."""
-    import pandas as pd
-
     if column.kind != "categorical":
         return series
+    return in_level_order(series, list(column.levels or []))
+
+
+def in_level_order(series: pd.Series, levels: list) -> pd.Series:
+    """``series`` as a Categorical over the schema's ``levels``, in their order (what the
+    encoding's codes follow). A cleaned column is already a Categorical of str: its codes
+    are remapped (no per-row objects, 5x faster at 1M rows); anything else goes by value."""
+    import pandas as pd
+
+    if isinstance(series.dtype, pd.CategoricalDtype) and all(
+            isinstance(v, str) for v in [*series.cat.categories, *levels]):
+        position = pd.Index(levels).get_indexer(series.cat.categories)
+        codes = series.cat.codes.to_numpy()
+        mapped = np.where(codes >= 0, position[codes] if position.size else -1, -1)
+        return pd.Series(pd.Categorical.from_codes(mapped, categories=levels),
+                         index=series.index)
     values = series.astype(object).where(series.notna(), None)
-    return pd.Series(pd.Categorical(values, categories=list(column.levels or [])),
-                     index=series.index)
+    return pd.Series(pd.Categorical(values, categories=levels), index=series.index)

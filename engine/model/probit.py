@@ -53,6 +53,30 @@ def bin_moments(enc: NodeEncoding, cum: np.ndarray) -> tuple[np.ndarray, np.ndar
     return mean, var
 
 
+# Every family of a child sees the child's same marginal, so its bin moments and
+# thresholds repeat across the search's hundreds of scores: kept by the marginal's bytes
+# (read-only arrays; a pure function of the key, so any thread may fill an entry).
+_MARGINAL_ENTRIES = 1024
+_marginals: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _marginal_terms(enc: NodeEncoding, cum: np.ndarray):
+    """(bin means, bin variances, thresholds) of the child's marginal ``cum``."""
+    single = (b"" if enc.n_knots is None
+              else (np.asarray(enc.n_knots)[:cum.size - 1] == 1).tobytes())
+    key = (cum.tobytes(), single)
+    terms = _marginals.get(key)
+    if terms is None:
+        mean, var = bin_moments(enc, cum)
+        terms = (mean, var, ndtri(np.clip(cum[1:-1], 1e-12, 1 - 1e-12)))
+        for array in terms:
+            array.setflags(write=False)
+        if len(_marginals) >= _MARGINAL_ENTRIES:
+            _marginals.clear()
+        _marginals[key] = terms
+    return terms
+
+
 @dataclass
 class ProbitLine:
     """The latent regression of a numeric child: a linear mean, one spread."""
@@ -84,14 +108,12 @@ def probit_line(states: list[np.ndarray], bins: np.ndarray, counts: np.ndarray, 
                 encodings, enc: NodeEncoding) -> ProbitLine:
     """Weighted least squares of the child's bin moments on the parents' features, from
     the observed cells (parent states per parent, child bin, count)."""
-    from scipy.special import ndtri   # fit-only: `simio generate` never loads scipy
-
     sizes = [parent_states(enc, encodings[p], PROBIT) for p in parents]
     weight = counts.astype(np.float64)
     totals = np.bincount(bins, weights=weight, minlength=enc.n_bins)
     m = float(totals.sum())
     cum = np.concatenate([[0.0], np.cumsum(totals)[:-1] / max(m, 1.0), [1.0]])
-    mean, var = bin_moments(enc, cum)
+    mean, var, thresholds = _marginal_terms(enc, cum)
     moment = weight * mean[bins]
     blocks = [np.ones((1, 1))] + [parent_features(encodings[p]) for p in parents]
     # A categorical parent's features are its one-hot levels but the first: multiplying
@@ -126,7 +148,7 @@ def probit_line(states: list[np.ndarray], bins: np.ndarray, counts: np.ndarray, 
     sigma = max(np.sqrt(max(rss, 0.0) / max(m, 1.0)), MIN_SIGMA)
     return ProbitLine(blocks=blocks, coef=[coef[a:b] for a, b in zip(bounds[:-1], bounds[1:])],
                       sigma=float(sigma), cum=cum,
-                      thresholds=ndtri(np.clip(cum[1:-1], 1e-12, 1 - 1e-12)),
+                      thresholds=thresholds,
                       n_features=int(bounds[-1]) - 1, n_observed=int(m))
 
 
@@ -175,16 +197,29 @@ def _solve(xtwx: np.ndarray, xtwz: np.ndarray) -> np.ndarray:
 
 def probit_score(states, bins, counts, parents, encodings, enc: NodeEncoding) -> float:
     """BIC of the ordered probit from the observed cells."""
-    from scipy.special import ndtr   # fit-only: `simio generate` never loads scipy
-
     line = probit_line(states, bins, counts, parents, encodings, enc)
     edges = np.concatenate([[-np.inf], line.thresholds, [np.inf]])
     mu = line.mu_at(states) if parents else np.full(bins.size, float(line.coef[0][0]))
-    p = ndtr((edges[bins + 1] - mu) / line.sigma) - ndtr((edges[bins] - mu) / line.sigma)
+    p = _bin_masses((edges[bins] - mu) / line.sigma, (edges[bins + 1] - mu) / line.sigma)
     loglik = float(np.sum(counts * np.log(np.maximum(p, 1e-300))))
     # thresholds come from the child's marginal: (bins - 1) parameters, as in a table
     n_params = line.n_features + enc.n_bins - 1
     return loglik - 0.5 * np.log(max(line.n_observed, 2)) * n_params
+
+
+def _bin_masses(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """``ndtr(upper) - ndtr(lower)`` with one ``ndtr`` per value where a cell's upper edge
+    is the next cell's lower one (cells come sorted by configuration, then bin: the
+    neighbouring bins of one configuration share that edge, bit for bit)."""
+    from scipy.special import ndtr   # fit-only: `simio generate` never loads scipy
+
+    low = ndtr(lower)
+    high = np.empty_like(low)
+    shared = np.zeros(upper.size, dtype=bool)
+    shared[:-1] = upper[:-1] == lower[1:]
+    high[shared] = low[1:][shared[:-1]]
+    high[~shared] = ndtr(upper[~shared])
+    return high - low
 
 
 def probit_from_counts(observed: np.ndarray, parents, encodings, enc: NodeEncoding) -> ProbitFit:

@@ -58,13 +58,19 @@ def screen(source, encodings, scorer, can_parent, progress=None) -> np.ndarray:
     strength = np.full((d, d), -np.inf)
     tables: dict[tuple[int, int], np.ndarray] = {}
     n_states = [enc.n_states for enc in encodings]
-    for a in range(d - 1):
+
+    def pair_row(a):
+        """(b, table, strength) of column a with every later column b."""
         # pairs where neither side may be a parent are never candidates: not counted
         others = [b for b in range(a + 1, d) if can_parent[a] or can_parent[b]]
-        for chunk in _chunks(others, n_states, PAIR_BLOCK_CELLS // max(n_states[a], 1)):
-            for b, table in zip(chunk, source.pairs(a, chunk)):
-                strength[a, b] = strength[b, a] = pair_strength(table)
-                tables[a, b] = table
+        return [(b, table, pair_strength(table))
+                for chunk in _chunks(others, n_states, PAIR_BLOCK_CELLS // max(n_states[a], 1))
+                for b, table in zip(chunk, source.pairs(a, chunk))]
+
+    for a, row in enumerate(scorer.map(pair_row, range(d - 1))):   # rows side by side
+        for b, table, pair in row:
+            strength[a, b] = strength[b, a] = pair
+            tables[a, b] = table
         if progress is not None:
             progress(a + 1, d - 1)
     strength[:, ~np.asarray(can_parent, dtype=bool)] = -np.inf

@@ -37,12 +37,18 @@ def code_dtype(max_states: int) -> np.dtype:
     return np.dtype(np.uint32)
 
 
-def compact_columns(n_rows: int, n_states: Sequence[int], encode_column) -> np.ndarray:
+def compact_columns(n_rows: int, n_states: Sequence[int], encode_column, each=map
+                    ) -> np.ndarray:
     """(columns, rows) codes in the narrowest dtype; ``encode_column(j)`` gives column j's
-    codes (any integer dtype), one column at a time so only one wide copy ever exists."""
+    codes (any integer dtype), one column at a time so only one wide copy ever exists
+    (one per thread when ``each``, a ``map``, runs them on threads)."""
     columns = np.empty((len(n_states), n_rows), dtype=code_dtype(max(n_states, default=1)))
-    for j in range(len(n_states)):
+
+    def fill(j):
         columns[j] = encode_column(j)
+
+    for _ in each(fill, range(len(n_states))):
+        pass
     return columns
 
 
@@ -62,7 +68,7 @@ class TableCounts:
         n_cfg = int(np.prod(sizes)) if len(sizes) else 1
         out = np.zeros(n_cfg * n_child, dtype=np.int64)
         _count_kernels.family_counts(self.columns, child, *_layout(parents, maps, sizes),
-                                     n_child, out)
+                                     n_child, out, _block_scratch())
         return out.reshape(n_cfg, n_child)
 
     def family_cells(self, child: int, parents: Sequence[int], maps: Sequence[np.ndarray],
@@ -90,6 +96,11 @@ class TableCounts:
         out = np.zeros(int(sizes.sum()), dtype=np.int64)
         _count_kernels.pair_counts(self.columns, first, seconds, widths, offset, out)
         return [out[o:o + s].reshape(-1, w) for o, s, w in zip(offset, sizes, widths)]
+
+
+def _block_scratch() -> np.ndarray:
+    """The family kernels' per-call cell buffer (one per call: scoring runs on threads)."""
+    return np.empty(_count_kernels.BLOCK_ROWS, dtype=np.int64)
 
 
 def _layout(parents, maps, sizes):

@@ -79,9 +79,11 @@ class _Search:
         self.can_parent = [enc.n_states <= MAX_PARENT_STATES for enc in encodings]
         self.encodings = encodings
         self.parents: list[set[int]] = [set() for _ in range(d)]
+        self._prefetch([(j, ()) for j in range(d)])
         self.local = [scorer(j, ()) for j in range(d)]
         self.graph = Reachability(d)
         self.gains = np.full((d, d, 3), -np.inf)
+        self._prefetch([family for v in range(d) for family in self._row_families(v)])
         for v in range(d):
             self._row(v)
 
@@ -91,16 +93,37 @@ class _Search:
                 and size_allowed(self.encodings, child, new_parents,
                                  self.table_size(child, new_parents)))
 
+    def _prefetch(self, families) -> None:
+        """Score ``families`` together (on threads: ``FamilyScorer.prefetch``) before the
+        search asks for them one at a time."""
+        prefetch = getattr(self.scorer, "prefetch", None)   # tests pass plain functions
+        if prefetch is not None:
+            prefetch(families)
+
+    def _row_families(self, v: int) -> list:
+        """The families ``_row(v)`` scores now: the additions and the deletions into v,
+        and the reversals of v's parents that are not blocked."""
+        grown = [tuple(sorted(self.parents[v] | {u}))
+                 for u in np.flatnonzero(self.candidates[v]).tolist()
+                 if u not in self.parents[v] and not self.graph.reach[v, u]]
+        families = [(v, g) for g in grown if self._fits(v, g)]
+        for u in sorted(self.parents[v]):
+            families += self._deletion_families(v, u)
+        return families
+
+    def _deletion_families(self, v: int, u: int) -> list:
+        """The families ``_deletion(v, u)`` scores now."""
+        families = [(v, tuple(sorted(self.parents[v] - {u})))]
+        grown = tuple(sorted(self.parents[u] | {v}))
+        if self.candidates[u, v] and self._fits(u, grown) and not any(
+                self.graph.reach[c, v] for c in self.graph.children[u] if c != v):
+            families.append((u, grown))
+        return families
+
     def _row(self, v: int) -> None:
         """Recompute every move into child v (the parent sets of other nodes as they are)."""
         row = self.gains[v]
         row[:] = -np.inf
-        prefetch = getattr(self.scorer, "prefetch", None)   # tests pass plain functions
-        if prefetch is not None:        # the additions below, scored together
-            grown = [tuple(sorted(self.parents[v] | {u}))
-                     for u in np.flatnonzero(self.candidates[v]).tolist()
-                     if u not in self.parents[v] and not self.graph.reach[v, u]]
-            prefetch([(v, g) for g in grown if self._fits(v, g)])
         for u in np.flatnonzero(self.candidates[v] | self._parent_mask(v)):
             u = int(u)
             if u in self.parents[v]:
@@ -138,7 +161,11 @@ class _Search:
         masked = self.gains.copy()
         masked[:, :, ADD][self.graph.reach] = -np.inf
         masked[:, :, REVERSE][self.graph.reversal_blocked().T] = -np.inf
-        for v, u, op in np.argwhere(np.isnan(masked)).tolist():   # pending, now allowed
+        pending = np.argwhere(np.isnan(masked)).tolist()          # pending, now allowed
+        self._prefetch([(v, tuple(sorted(self.parents[v] | {u}))) if op == ADD
+                        else (u, tuple(sorted(self.parents[u] | {v})))
+                        for v, u, op in pending])
+        for v, u, op in pending:
             gain = self._addition(v, u) if op == ADD else self._reversal(v, u)
             self.gains[v, u, op] = masked[v, u, op] = gain
         flat = int(np.argmax(masked))
@@ -162,6 +189,10 @@ class _Search:
             touched = [v, u]
         for w in touched:
             self.local[w] = self.scorer(w, tuple(sorted(self.parents[w])))
+        # everything the rows below score, together
+        self._prefetch([family for w in touched for family in (
+            self._row_families(w) + [f for c in self.graph.children[w]
+                                     for f in self._deletion_families(c, w)])])
         for w in touched:
             self._row(w)
             for c in self.graph.children[w]:

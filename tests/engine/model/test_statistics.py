@@ -17,18 +17,26 @@ def random_columns(rng, n_rows, n_states):
     return np.stack([rng.integers(0, s, n_rows) for s in n_states]).astype(np.uint8)
 
 
-def test_family_counts_match_a_naive_count():
+def test_family_counts_and_keys_match_a_naive_count():
+    # more rows than two of the kernels' blocks, the last one partial
+    n_rows = 2 * _count_kernels.BLOCK_ROWS + 123
     rng = np.random.default_rng(0)
     n_states = [3, 5, 4, 6]
-    columns = random_columns(rng, 500, n_states)
+    columns = random_columns(rng, n_rows, n_states)
     maps = [np.array([0, 1, 1]), np.arange(5), np.array([2, 0, 1, 0])]   # parents 0, 1, 2
     sizes = [2, 5, 3]
-    got = statistics.TableCounts(columns, n_states).family(3, (0, 1, 2), maps, sizes)
+    table = statistics.TableCounts(columns, n_states)
+    got = table.family(3, (0, 1, 2), maps, sizes)
     want = np.zeros((2 * 5 * 3, 6), dtype=np.int64)
-    for i in range(500):
+    want_keys = np.empty(n_rows, dtype=np.int64)
+    for i in range(n_rows):
         cfg = (maps[0][columns[0, i]] * 5 + maps[1][columns[1, i]]) * 3 + maps[2][columns[2, i]]
         want[cfg, columns[3, i]] += 1
+        want_keys[i] = cfg * 6 + columns[3, i]
     assert np.array_equal(got, want)
+    keys = np.empty(n_rows, dtype=np.int64)
+    _count_kernels.family_keys(columns, 3, *statistics._layout((0, 1, 2), maps, sizes), 6, keys)
+    assert np.array_equal(keys, want_keys)
 
 
 def test_family_counts_without_parents_are_the_marginal():
@@ -53,7 +61,8 @@ def test_kernels_only_add_to_their_output():
     columns = np.zeros((2, 10), dtype=np.uint8)
     out = np.full(4, 5, dtype=np.int64)
     _count_kernels.family_counts(columns, 1, np.array([0]), np.arange(2), np.zeros(1, np.int64),
-                                 np.ones(1, np.int64), 2, out)
+                                 np.ones(1, np.int64), 2, out,
+                                 np.empty(_count_kernels.BLOCK_ROWS, np.int64))
     assert out.tolist() == [15, 5, 5, 5]
 
 

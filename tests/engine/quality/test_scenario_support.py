@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from engine.datasets import QUICKSTART_SCENARIO, quickstart_frame
+from engine.model.network import in_level_order
 from engine.model.persistence import save_model
 from engine.quality import seed_marginals
 from engine.quality.conditioning import scenario_support
@@ -163,8 +164,8 @@ def test_categorical_codes_by_remap_equal_codes_by_value(apart):
     values = pd.Series(["Y", None, "X", "Y"] * 4)
     as_category = values.astype("category")
     levels = ["X", "Y", "W"]
-    by_value = seed_marginals._in_level_order(values.astype(object), levels)
-    by_codes = seed_marginals._in_level_order(as_category, levels)
+    by_value = in_level_order(values.astype(object), levels)
+    by_codes = in_level_order(as_category, levels)
     assert list(by_codes.cat.codes) == list(by_value.cat.codes) == [1, -1, 0, 1] * 4
     frame = apart_seed_rows(apart)
     frame["w"] = 0.0
