@@ -12,11 +12,13 @@ own latent normal (``_tilt_kernels._tilted_latent_levels``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from engine.normal import ndtri
-from engine.model.parameters import within_scores
 from engine.sampling._kernels import _tilted_levels
+from engine.sampling._node_kernels import _row_configs, _within_means
 from engine.sampling._tilt_kernels import _tilted_latent_levels
 
 # Cells of a parent's within-bin distribution when its position is tilted towards its
@@ -33,14 +35,48 @@ MIN_TILT = 0.25
 MIN_LATENT_TILT = 1.0
 
 
-def within_shift(model, within, codes, scores, skip: int = -1) -> np.ndarray:
-    """beta . offsets over the parents decoded so far (``skip``: leave that one out)."""
-    shift = np.zeros(codes.shape[0])
-    for p, beta in zip(within["parents"], within["beta"]):
-        p = int(p)
-        if p != skip and p in scores:
-            shift += beta * within_scores(model.encodings_[p], codes[:, p], scores[p])
-    return shift
+@dataclass
+class NodeScores:
+    """The normal scores of the numeric nodes decoded so far that children track: column
+    ``cols[node]`` of ``matrix`` (rows x tracked nodes), one kernel argument for all."""
+    matrix: np.ndarray
+    cols: dict[int, int] = field(default_factory=dict)
+
+    def __contains__(self, node: int) -> bool:
+        return node in self.cols
+
+    def __getitem__(self, node: int) -> np.ndarray:
+        return self.matrix[:, self.cols[node]]
+
+
+def row_configs(model, node: int, codes: np.ndarray) -> np.ndarray:
+    """``model.config_of_rows`` in one kernel pass (the same integers)."""
+    kt = model.kernel_tables
+    out = np.empty(codes.shape[0], dtype=np.int64)
+    _row_configs(codes, node, kt.n_parents, kt.parent_index, kt.parent_map_offset,
+                 kt.parent_map, kt.parent_stride, out)
+    return out
+
+
+def within_means(model, node: int, codes: np.ndarray, scores: NodeScores,
+                 skip: int = -1) -> np.ndarray:
+    """A tracking node's latent mean per row: its configuration's centre plus beta times
+    each decoded parent's offset from its bin's mean score (``skip``: leave that parent
+    out), as ``model.parameters.within_scores`` defines the offsets."""
+    within = model.node_within(node)
+    parents = np.ascontiguousarray(within["parents"], dtype=np.int64)
+    use = np.array([int(p) != skip and int(p) in scores for p in parents], dtype=np.bool_)
+    cols = np.array([scores.cols.get(int(p), 0) for p in parents], dtype=np.int64)
+    means = [model.encodings_[int(p)].bin_mean_score for p in parents]
+    bin_mean = np.zeros((parents.size, max((m.size for m in means), default=0)))
+    for k, m in enumerate(means):
+        bin_mean[k, :m.size] = m
+    out = np.empty(codes.shape[0])
+    _within_means(codes, row_configs(model, node, codes),
+                  np.ascontiguousarray(within["centre"], dtype=np.float64), parents,
+                  np.ascontiguousarray(within["beta"], dtype=np.float64), use, cols,
+                  scores.matrix, bin_mean, out)
+    return out
 
 
 def tracking_children(model, node: int) -> list[int]:
@@ -118,8 +154,7 @@ def _setup(model, j, children, codes, scores, lo_cdf, hi_cdf):
     for c, k in enumerate(children):
         within, kenc = model.node_within(k), model.encodings_[k]
         child_codes[:, c] = np.where(codes[:, k] == kenc.missing_state, -1, codes[:, k])
-        child_mean[:, c] = (within["centre"][model.config_of_rows(k, codes)]
-                            + within_shift(model, within, codes, scores, skip=j))
+        child_mean[:, c] = within_means(model, k, codes, scores, skip=j)
         beta[c] = within["beta"][within["parents"].tolist().index(j)]
         sigma[c] = within["sigma"]
         with np.errstate(divide="ignore"):
