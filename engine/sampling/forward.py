@@ -74,8 +74,8 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
     columns = {}
     slots = numeric_slots(model)
     weekday_slots = weekdays.weekday_slots(model) if weekday_uniforms is not None else {}
-    parents_tracked = sorted({int(p) for k in range(len(model.encodings_))
-                              if (w := model.node_within(k)) is not None for p in w["parents"]})
+    children_of = tilt.tracking_children(model)
+    parents_tracked = sorted(children_of)
     scores = tilt.NodeScores(np.empty((codes.shape[0], max(len(parents_tracked), 1)),
                                       order="F"))
     schema = list(model.schema_)
@@ -97,7 +97,7 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
         values = np.empty(n, dtype=np.float64)
         uniforms = value_uniforms[:, slots[j]]
         latent, within = model.node_latent(j), model.node_within(j)
-        children = tilt.tracking_children(model, j)
+        children = children_of.get(j, [])
         levels = tilt.plain_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
                                    uniforms) \
             if children and latent is None and within is None else None

@@ -20,6 +20,7 @@ from engine.normal import ndtri
 from engine.sampling._kernels import _tilted_levels
 from engine.sampling._node_kernels import _row_configs, _within_means
 from engine.sampling._tilt_kernels import _tilted_latent_levels
+from engine.sampling.rowsplit import split_rows
 
 # Cells of a parent's within-bin distribution when its position is tilted towards its
 # tracking children's bins: enough to follow a |r| = 0.99 pair inside a bin, few enough
@@ -79,10 +80,16 @@ def within_means(model, node: int, codes: np.ndarray, scores: NodeScores,
     return out
 
 
-def tracking_children(model, node: int) -> list[int]:
-    """Numeric children that track ``node`` inside the bins."""
-    return [k for k in range(len(model.encodings_))
-            if (w := model.node_within(k)) is not None and node in set(w["parents"].tolist())]
+def tracking_children(model) -> dict[int, list[int]]:
+    """Each node's numeric children that track it inside the bins (nodes without any are
+    left out), in node order: one pass over the model, not one per node."""
+    children: dict[int, list[int]] = {}
+    for k in range(len(model.encodings_)):
+        within = model.node_within(k)
+        if within is not None:
+            for p in dict.fromkeys(int(p) for p in within["parents"]):
+                children.setdefault(p, []).append(k)
+    return children
 
 
 def plain_levels(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms):
@@ -91,9 +98,12 @@ def plain_levels(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms):
     setup = _setup(model, j, children, codes, scores, lo_cdf, hi_cdf)
     if setup is None:
         return None
+    grid_z, grid_level, child_codes, child_mean, beta, sigma, edges, _ = setup
+    state, missing = codes[:, j], model.encodings_[j].missing_state
     levels = np.empty(codes.shape[0])
-    _tilted_levels(codes[:, j], model.encodings_[j].missing_state, *setup[:-1], uniforms,
-                   levels)
+    split_rows(codes.shape[0], lambda lo, hi: _tilted_levels(
+        state[lo:hi], missing, grid_z, grid_level, child_codes[lo:hi], child_mean[lo:hi],
+        beta, sigma, edges, uniforms[lo:hi], levels[lo:hi]))
     return levels
 
 
@@ -112,10 +122,14 @@ def latent_levels(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, m
     tilt_bin = (grid_z[:, -1] - grid_z[:, 0]) * strength >= MIN_LATENT_TILT
     if not tilt_bin.any():
         return None
+    _, _, child_codes, child_mean, beta, child_sigma, edges, _ = setup
+    state, missing = codes[:, j], model.encodings_[j].missing_state
+    mean, sigma = np.ascontiguousarray(mean, dtype=np.float64), float(sigma)
     levels = np.empty(codes.shape[0])
-    _tilted_latent_levels(codes[:, j], model.encodings_[j].missing_state,
-                          np.ascontiguousarray(mean, dtype=np.float64), float(sigma), cum,
-                          cell_z, tilt_bin, *setup[:-1], uniforms, levels)
+    split_rows(codes.shape[0], lambda lo, hi: _tilted_latent_levels(
+        state[lo:hi], missing, mean[lo:hi], sigma, cum, cell_z, tilt_bin, grid_z, grid_level,
+        child_codes[lo:hi], child_mean[lo:hi], beta, child_sigma, edges, uniforms[lo:hi],
+        levels[lo:hi]))
     return levels
 
 
