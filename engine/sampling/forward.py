@@ -116,8 +116,9 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
                                     uniforms, values)
         if j in parents_tracked:
             scores.cols[j] = col = parents_tracked.index(j)
-            _level_scores(state, enc.missing_state, bin_cum(enc, latent), levels,
-                          scores.matrix[:, col])
+            cum, column_scores = bin_cum(enc, latent), scores.matrix[:, col]
+            split_rows(n, lambda lo, hi: _level_scores(
+                state[lo:hi], enc.missing_state, cum, levels[lo:hi], column_scores[lo:hi]))
         np.clip(values, lower, upper, out=values)
         if j in weekday_slots:                      # issue 14: weekday effects
             low, high = weekdays.bin_unit_bounds(enc, state, lower, upper)

@@ -54,8 +54,9 @@ def row_configs(model, node: int, codes: np.ndarray) -> np.ndarray:
     """``model.config_of_rows`` in one kernel pass (the same integers)."""
     kt = model.kernel_tables
     out = np.empty(codes.shape[0], dtype=np.int64)
-    _row_configs(codes, node, kt.n_parents, kt.parent_index, kt.parent_map_offset,
-                 kt.parent_map, kt.parent_stride, out)
+    split_rows(codes.shape[0], lambda lo, hi: _row_configs(
+        codes[lo:hi], node, kt.n_parents, kt.parent_index, kt.parent_map_offset,
+        kt.parent_map, kt.parent_stride, out[lo:hi]))
     return out
 
 
@@ -72,11 +73,13 @@ def within_means(model, node: int, codes: np.ndarray, scores: NodeScores,
     bin_mean = np.zeros((parents.size, max((m.size for m in means), default=0)))
     for k, m in enumerate(means):
         bin_mean[k, :m.size] = m
+    config = row_configs(model, node, codes)
+    centre = np.ascontiguousarray(within["centre"], dtype=np.float64)
+    beta = np.ascontiguousarray(within["beta"], dtype=np.float64)
     out = np.empty(codes.shape[0])
-    _within_means(codes, row_configs(model, node, codes),
-                  np.ascontiguousarray(within["centre"], dtype=np.float64), parents,
-                  np.ascontiguousarray(within["beta"], dtype=np.float64), use, cols,
-                  scores.matrix, bin_mean, out)
+    split_rows(codes.shape[0], lambda lo, hi: _within_means(
+        codes[lo:hi], config[lo:hi], centre, parents, beta, use, cols,
+        scores.matrix[lo:hi], bin_mean, out[lo:hi]))
     return out
 
 

@@ -289,8 +289,8 @@ def pick_cell(weights, target):
 
 def row_configs(codes, parents, state_maps, cards):
     """Each row's parent configuration: the mixed-radix number whose digits are the
-    parents' mapped states (``state_maps[s][code]``), the first parent most significant...
-    as ``kernel_tables`` strides it: digit s weighs the product of the cards after it."""
+    parents' mapped states (``state_maps[s][code]``), the first parent most significant
+    (digit s weighs the product of the later parents' ``cards``, as ``kernel_tables``)."""
     out = []
     for row in codes:
         cfg = 0
