@@ -11,13 +11,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from engine.normal import ndtri
-
 from engine import rng
 from engine.model import relations, weekdays
 from engine.sampling import assembly, tilt
 from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
                                       _latent_values_per_bin, _within_bin_values)
+from engine.sampling._node_kernels import _level_scores
 from engine.sampling.rowsplit import in_parallel, split_rows
 
 # Rows per chunk: 4 blocks (262,144 rows) keep a 50-column chunk's working arrays near
@@ -75,9 +74,10 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
     columns = {}
     slots = numeric_slots(model)
     weekday_slots = weekdays.weekday_slots(model) if weekday_uniforms is not None else {}
-    scores: dict[int, np.ndarray] = {}
-    parents_tracked = {int(p) for k in range(len(model.encodings_))
-                       if (w := model.node_within(k)) is not None for p in w["parents"]}
+    children_of = tilt.tracking_children(model)
+    parents_tracked = sorted(children_of)
+    scores = tilt.NodeScores(np.empty((codes.shape[0], max(len(parents_tracked), 1)),
+                                      order="F"))
     schema = list(model.schema_)
     for j in model.kernel_tables.order:
         j = int(j)
@@ -97,7 +97,7 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
         values = np.empty(n, dtype=np.float64)
         uniforms = value_uniforms[:, slots[j]]
         latent, within = model.node_latent(j), model.node_within(j)
-        children = tilt.tracking_children(model, j)
+        children = children_of.get(j, [])
         levels = tilt.plain_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
                                    uniforms) \
             if children and latent is None and within is None else None
@@ -115,7 +115,10 @@ def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
             levels = _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf,
                                     uniforms, values)
         if j in parents_tracked:
-            scores[j] = _normal_scores(enc, latent, state, levels)
+            scores.cols[j] = col = parents_tracked.index(j)
+            cum, column_scores = bin_cum(enc, latent), scores.matrix[:, col]
+            split_rows(n, lambda lo, hi: _level_scores(
+                state[lo:hi], enc.missing_state, cum, levels[lo:hi], column_scores[lo:hi]))
         np.clip(values, lower, upper, out=values)
         if j in weekday_slots:                      # issue 14: weekday effects
             low, high = weekdays.bin_unit_bounds(enc, state, lower, upper)
@@ -138,15 +141,14 @@ def _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, 
     enc, latent, within = model.encodings_[j], model.node_latent(j), model.node_within(j)
     state = codes[:, j]
     n = state.shape[0]
-    cfg = model.config_of_rows(j, codes)
+    cfg = tilt.row_configs(model, j, codes)
     if within is None:
         mu, sigma, cum = latent["mu"], float(latent["sigma"]), latent["cum"]
     else:
         sigma, cum = float(within["sigma"]), latent_cum(enc, latent)
     integer = bool(enc.is_integer)
     if children:
-        mean = mu[cfg] if within is None else \
-            within["centre"][cfg] + tilt.within_shift(model, within, codes, scores)
+        mean = mu[cfg] if within is None else tilt.within_means(model, j, codes, scores)
         tilted = tilt.latent_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
                                     uniforms, mean, sigma, cum)
         if tilted is not None:
@@ -161,8 +163,7 @@ def _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, 
     if by_config:
         mean = np.empty(0)
     else:
-        mean = mu[cfg] if within is None else \
-            within["centre"][cfg] + tilt.within_shift(model, within, codes, scores)
+        mean = mu[cfg] if within is None else tilt.within_means(model, j, codes, scores)
         cfg, mu = np.empty(0, dtype=np.int64), np.empty(0)
 
     def run(lo, hi):                        # each thread keeps its own memo
@@ -192,16 +193,6 @@ def bin_cum(enc, latent) -> np.ndarray:
 def latent_cum(enc, latent) -> np.ndarray:
     """The bins' edges on a node's latent scale (its own latent's, else the marginal)."""
     return latent["cum"] if latent is not None else bin_cum(enc, latent)
-
-
-def _normal_scores(enc, latent, state, levels) -> np.ndarray:
-    """Each row's normal score: the copula-scale point of its within-bin level."""
-    cum = bin_cum(enc, latent)
-    b = np.minimum(state, enc.n_bins - 1)
-    with np.errstate(invalid="ignore"):
-        z = ndtri(np.clip(cum[b] + levels * (cum[b + 1] - cum[b]), 0.0, 1.0))
-    z[state == enc.missing_state] = np.nan
-    return np.clip(z, -8.5, 8.5)
 
 
 def _categorical_values(column, enc, state) -> assembly.Coded:

@@ -12,12 +12,15 @@ own latent normal (``_tilt_kernels._tilted_latent_levels``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from engine.normal import ndtri
-from engine.model.parameters import within_scores
 from engine.sampling._kernels import _tilted_levels
+from engine.sampling._node_kernels import _row_configs, _within_means
 from engine.sampling._tilt_kernels import _tilted_latent_levels
+from engine.sampling.rowsplit import split_rows
 
 # Cells of a parent's within-bin distribution when its position is tilted towards its
 # tracking children's bins: enough to follow a |r| = 0.99 pair inside a bin, few enough
@@ -33,20 +36,63 @@ MIN_TILT = 0.25
 MIN_LATENT_TILT = 1.0
 
 
-def within_shift(model, within, codes, scores, skip: int = -1) -> np.ndarray:
-    """beta . offsets over the parents decoded so far (``skip``: leave that one out)."""
-    shift = np.zeros(codes.shape[0])
-    for p, beta in zip(within["parents"], within["beta"]):
-        p = int(p)
-        if p != skip and p in scores:
-            shift += beta * within_scores(model.encodings_[p], codes[:, p], scores[p])
-    return shift
+@dataclass
+class NodeScores:
+    """The normal scores of the numeric nodes decoded so far that children track: column
+    ``cols[node]`` of ``matrix`` (rows x tracked nodes), one kernel argument for all."""
+    matrix: np.ndarray
+    cols: dict[int, int] = field(default_factory=dict)
+
+    def __contains__(self, node: int) -> bool:
+        return node in self.cols
+
+    def __getitem__(self, node: int) -> np.ndarray:
+        return self.matrix[:, self.cols[node]]
 
 
-def tracking_children(model, node: int) -> list[int]:
-    """Numeric children that track ``node`` inside the bins."""
-    return [k for k in range(len(model.encodings_))
-            if (w := model.node_within(k)) is not None and node in set(w["parents"].tolist())]
+def row_configs(model, node: int, codes: np.ndarray) -> np.ndarray:
+    """``model.config_of_rows`` in one kernel pass (the same integers)."""
+    kt = model.kernel_tables
+    out = np.empty(codes.shape[0], dtype=np.int64)
+    split_rows(codes.shape[0], lambda lo, hi: _row_configs(
+        codes[lo:hi], node, kt.n_parents, kt.parent_index, kt.parent_map_offset,
+        kt.parent_map, kt.parent_stride, out[lo:hi]))
+    return out
+
+
+def within_means(model, node: int, codes: np.ndarray, scores: NodeScores,
+                 skip: int = -1) -> np.ndarray:
+    """A tracking node's latent mean per row: its configuration's centre plus beta times
+    each decoded parent's offset from its bin's mean score (``skip``: leave that parent
+    out), as ``model.parameters.within_scores`` defines the offsets."""
+    within = model.node_within(node)
+    parents = np.ascontiguousarray(within["parents"], dtype=np.int64)
+    use = np.array([int(p) != skip and int(p) in scores for p in parents], dtype=np.bool_)
+    cols = np.array([scores.cols.get(int(p), 0) for p in parents], dtype=np.int64)
+    means = [model.encodings_[int(p)].bin_mean_score for p in parents]
+    bin_mean = np.zeros((parents.size, max((m.size for m in means), default=0)))
+    for k, m in enumerate(means):
+        bin_mean[k, :m.size] = m
+    config = row_configs(model, node, codes)
+    centre = np.ascontiguousarray(within["centre"], dtype=np.float64)
+    beta = np.ascontiguousarray(within["beta"], dtype=np.float64)
+    out = np.empty(codes.shape[0])
+    split_rows(codes.shape[0], lambda lo, hi: _within_means(
+        codes[lo:hi], config[lo:hi], centre, parents, beta, use, cols,
+        scores.matrix[lo:hi], bin_mean, out[lo:hi]))
+    return out
+
+
+def tracking_children(model) -> dict[int, list[int]]:
+    """Each node's numeric children that track it inside the bins (nodes without any are
+    left out), in node order: one pass over the model, not one per node."""
+    children: dict[int, list[int]] = {}
+    for k in range(len(model.encodings_)):
+        within = model.node_within(k)
+        if within is not None:
+            for p in dict.fromkeys(int(p) for p in within["parents"]):
+                children.setdefault(p, []).append(k)
+    return children
 
 
 def plain_levels(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms):
@@ -55,9 +101,12 @@ def plain_levels(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms):
     setup = _setup(model, j, children, codes, scores, lo_cdf, hi_cdf)
     if setup is None:
         return None
+    grid_z, grid_level, child_codes, child_mean, beta, sigma, edges, _ = setup
+    state, missing = codes[:, j], model.encodings_[j].missing_state
     levels = np.empty(codes.shape[0])
-    _tilted_levels(codes[:, j], model.encodings_[j].missing_state, *setup[:-1], uniforms,
-                   levels)
+    split_rows(codes.shape[0], lambda lo, hi: _tilted_levels(
+        state[lo:hi], missing, grid_z, grid_level, child_codes[lo:hi], child_mean[lo:hi],
+        beta, sigma, edges, uniforms[lo:hi], levels[lo:hi]))
     return levels
 
 
@@ -76,10 +125,14 @@ def latent_levels(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, m
     tilt_bin = (grid_z[:, -1] - grid_z[:, 0]) * strength >= MIN_LATENT_TILT
     if not tilt_bin.any():
         return None
+    _, _, child_codes, child_mean, beta, child_sigma, edges, _ = setup
+    state, missing = codes[:, j], model.encodings_[j].missing_state
+    mean, sigma = np.ascontiguousarray(mean, dtype=np.float64), float(sigma)
     levels = np.empty(codes.shape[0])
-    _tilted_latent_levels(codes[:, j], model.encodings_[j].missing_state,
-                          np.ascontiguousarray(mean, dtype=np.float64), float(sigma), cum,
-                          cell_z, tilt_bin, *setup[:-1], uniforms, levels)
+    split_rows(codes.shape[0], lambda lo, hi: _tilted_latent_levels(
+        state[lo:hi], missing, mean[lo:hi], sigma, cum, cell_z, tilt_bin, grid_z, grid_level,
+        child_codes[lo:hi], child_mean[lo:hi], beta, child_sigma, edges, uniforms[lo:hi],
+        levels[lo:hi]))
     return levels
 
 
@@ -118,8 +171,7 @@ def _setup(model, j, children, codes, scores, lo_cdf, hi_cdf):
     for c, k in enumerate(children):
         within, kenc = model.node_within(k), model.encodings_[k]
         child_codes[:, c] = np.where(codes[:, k] == kenc.missing_state, -1, codes[:, k])
-        child_mean[:, c] = (within["centre"][model.config_of_rows(k, codes)]
-                            + within_shift(model, within, codes, scores, skip=j))
+        child_mean[:, c] = within_means(model, k, codes, scores, skip=j)
         beta[c] = within["beta"][within["parents"].tolist().index(j)]
         sigma[c] = within["sigma"]
         with np.errstate(divide="ignore"):

@@ -285,3 +285,50 @@ def pick_cell(weights, target):
             break
         acc += w
     return g, (min(max((target - acc) / w, 0.0), 1.0) if w > 0 else 0.5)
+
+
+def row_configs(codes, parents, state_maps, cards):
+    """Each row's parent configuration: the mixed-radix number whose digits are the
+    parents' mapped states (``state_maps[s][code]``), the first parent most significant
+    (digit s weighs the product of the later parents' ``cards``, as ``kernel_tables``)."""
+    out = []
+    for row in codes:
+        cfg = 0
+        for s, p in enumerate(parents):
+            weight = 1
+            for card in cards[s + 1:]:
+                weight *= card
+            cfg += state_maps[s][int(row[p])] * weight
+        out.append(cfg)
+    return np.array(out, dtype=np.int64)
+
+
+def within_means(codes, config, centre, parents, beta, use, parent_scores, bin_means):
+    """centre[config] plus beta times each used parent's score offset from its bin's mean
+    score (0 where the score is missing), added left to right from 0."""
+    out = np.empty(len(codes))
+    for i in range(len(codes)):
+        shift = 0.0
+        for k, p in enumerate(parents):
+            if not use[k]:
+                continue
+            offset = float(parent_scores[k][i]) - float(bin_means[k][int(codes[i][p])])
+            shift += float(beta[k]) * (0.0 if math.isnan(offset) else offset)
+        out[i] = float(centre[int(config[i])]) + shift
+    return out
+
+
+def level_scores(codes, missing_state, cum, levels):
+    """scipy's normal quantile of each level's point on the copula scale, clipped to
+    [-8.5, 8.5]; NaN for a missing state or level."""
+    from scipy.special import ndtri
+    out = np.empty(len(codes))
+    n_bins = len(cum) - 1
+    for i, state in enumerate(codes):
+        b = min(int(state), n_bins - 1)
+        p = float(cum[b]) + float(levels[i]) * (float(cum[b + 1]) - float(cum[b]))
+        if int(state) == missing_state or math.isnan(p):
+            out[i] = math.nan
+        else:
+            out[i] = min(max(float(ndtri(min(max(p, 0.0), 1.0))), -8.5), 8.5)
+    return out

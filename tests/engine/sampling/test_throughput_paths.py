@@ -25,7 +25,7 @@ import pytest
 from benchmarks.bench_fit import wide_frame
 from engine import rng
 from engine.io.writers import TableWriter
-from engine.sampling import forward, rowsplit
+from engine.sampling import forward, rowsplit, tilt
 from engine.synthesizer import Synthesizer
 from tests.engine.sampling import naive
 from tests.engine.sampling.test_kernels import naive_network
@@ -45,6 +45,8 @@ def test_the_wide_model_exercises_every_numeric_path():
     assert any(model.node_latent(j) is not None and model.node_within(j) is None
                for j in numeric)
     assert any(e.missing_state >= 0 for e in model.encodings_)
+    # a latent node tracked by a child: the tilt kernels, split over threads, are exercised
+    assert any(model.node_latent(j) is not None for j in tilt.tracking_children(model))
 
 
 def test_draw_states_matches_the_naive_row_by_row_sampler(monkeypatch):
