@@ -42,6 +42,9 @@ _F = (1.0, 0.59983220655588793769, 0.13692988092273580531, 0.0148753612908506148
 # step would overflow, and the exponential tail limit is exact to many digits anyway.
 _TINY_MASS = 1e-280
 
+# Rows per step of ``_transpose_into``: 64 rows of up to a few hundred columns stay in L2.
+_TRANSPOSE_ROWS = 64
+
 
 @kernel
 def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_map,
@@ -76,8 +79,8 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
     Node by node, all rows at a time (not row by row): one node's table stays in cache
     while every row reads it, which is several times faster on wide models with large
     tables; the arithmetic per row is unchanged, so codes and weights are identical. Pass
-    ``codes_out`` in Fortran order (``draw_states`` does) so each node's column is
-    contiguous.
+    ``codes_out`` and ``uniforms`` in Fortran order (``draw_states`` does) so each node's
+    column is contiguous: a C-ordered ``uniforms`` costs a cache line per cell read.
     """
     n = uniforms.shape[0]
     d = order.shape[0]
@@ -93,7 +96,7 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
             offset = parent_map_offset[j, s]
             stride = parent_stride[j, s]
             for i in range(n):
-                cfg[i] += parent_map[offset + codes_out[i, parent]] * stride
+                cfg[i] += parent_map[np.uint64(offset + codes_out[i, parent])] * stride
         k_card = card[j]
         if is_evidence[j]:
             eb = evidence_offset[j]
@@ -123,17 +126,37 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
                 weight_out[i] *= total
         else:
             for i in range(n):
-                base = table_offset[j] + cfg[i] * k_card
-                u = uniforms[i, j]
-                lo = 0
-                hi = k_card - 1
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if u < cdf[base + mid]:
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                codes_out[i, j] = lo
+                codes_out[i, j] = _cdf_count(cdf, table_offset[j] + cfg[i] * k_card, k_card,
+                                             uniforms[i, j])
+
+
+@kernel
+def _cdf_count(cdf, base, k_card, u):
+    """The state a uniform ``u`` falls in: the first k with ``u < cdf[base + k]``, or
+    ``k_card - 1`` (the last state, whose CDF is 1). Rows of ``cdf`` never decrease, so
+    that is the number of the first ``k_card - 1`` entries at most ``u``: a count with no
+    branch on ``u``, which LLVM vectorises. A binary search was slower for every level
+    count of the wide benchmarks (3 to 50): its branch on a random ``u`` mispredicts half
+    the time (issue 18). The unsigned index skips numba's negative-index wraparound,
+    whose branch kept the loop from vectorising."""
+    count = 0
+    for k in range(k_card - 1):
+        count += np.int64(cdf[np.uint64(base + k)] <= u)
+    return count
+
+
+@kernel
+def _transpose_into(source, out):
+    """``out[:] = source`` for a C-ordered ``source`` and a Fortran-ordered ``out`` of the
+    same (n, d) shape, a few rows at a time so the rows read stay in cache while each
+    column's short run is written (numpy's copy between the two orders reads with a
+    stride of one row per element)."""
+    n, d = source.shape
+    for r0 in range(0, n, _TRANSPOSE_ROWS):
+        r1 = min(n, r0 + _TRANSPOSE_ROWS)
+        for j in range(d):
+            for i in range(r0, r1):
+                out[i, j] = source[i, j]
 
 
 @kernel

@@ -15,7 +15,8 @@ from engine import rng
 from engine.model import relations, weekdays
 from engine.sampling import assembly, tilt
 from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
-                                      _latent_values_per_bin, _within_bin_values)
+                                      _latent_values_per_bin, _transpose_into,
+                                      _within_bin_values)
 from engine.sampling._node_kernels import _level_scores
 from engine.sampling.rowsplit import in_parallel, split_rows
 
@@ -38,22 +39,35 @@ def no_evidence(d: int):
     return np.zeros(d, dtype=np.int64), np.ones(1), np.zeros(d, dtype=np.bool_)
 
 
-def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
+def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | None = None,
+                columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """States (rows x nodes) and likelihood weights for the given uniforms.
 
-    ``codes``: an int64 Fortran-ordered (rows x nodes) array to fill, else a new one."""
+    ``codes``: an int64 Fortran-ordered (rows x nodes) array to fill, else a new one.
+    ``columns``: a float64 Fortran-ordered array of the uniforms' shape to copy them into
+    first (else a new one): the kernel reads them node by node, and from a C-ordered array
+    each read was a cache line of its own (half the kernel's time, issue 18)."""
     kt = model.kernel_tables
     n, d = uniforms.shape
     ev_offset, ev, is_ev, *override = evidence if evidence is not None else no_evidence(d)
     cdf = override[0] if override and override[0] is not None else kt.cdf
     if codes is None:
         codes = np.empty((n, d), dtype=np.int64, order="F")   # column per node: see kernel
+    if not uniforms.flags.f_contiguous:
+        if columns is None:
+            columns = np.empty((n, d), order="F")
+        source, uniforms = uniforms, columns
+    else:
+        source = None
     weights = np.empty(n, dtype=np.float64)
-    split_rows(n, lambda lo, hi: _forward_sample(
-        kt.order, kt.n_parents, kt.parent_index, kt.parent_map_offset, kt.parent_map,
-        kt.parent_stride, kt.card, kt.table_offset, cdf, ev_offset, ev, is_ev,
-        uniforms[lo:hi], codes[lo:hi], weights[lo:hi]))
+
+    def run(lo, hi):
+        if source is not None:
+            _transpose_into(source[lo:hi], uniforms[lo:hi])
+        _forward_sample(kt.order, kt.n_parents, kt.parent_index, kt.parent_map_offset,
+                        kt.parent_map, kt.parent_stride, kt.card, kt.table_offset, cdf,
+                        ev_offset, ev, is_ev, uniforms[lo:hi], codes[lo:hi], weights[lo:hi])
+    split_rows(n, run)
     return codes, weights
 
 
@@ -246,17 +260,18 @@ def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_
                 # by malloc each time, and faulting their pages in costs as much as
                 # drawing them.
                 buffers = buffers or (np.empty((full, d)), np.empty((full, width)),
-                                      np.empty((full, d), dtype=np.int64, order="F"))
-                state_out, value_out, codes_out = buffers
+                                      np.empty((full, d), dtype=np.int64, order="F"),
+                                      np.empty((full, d), order="F"))
+                state_out, value_out, codes_out, columns_out = buffers
             else:
-                state_out = value_out = codes_out = None
+                state_out = value_out = codes_out = columns_out = None
             # The two streams are independent: drawn side by side (numpy fills without
             # the GIL), each the numbers it is alone.
             uniforms, value_uniforms = in_parallel(
                 lambda: rng.block_uniforms(seed, STREAM_STATES, start, rows, d, out=state_out),
                 lambda: rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
                                            out=value_out))
-            codes, _ = draw_states(model, uniforms, codes=codes_out)
+            codes, _ = draw_states(model, uniforms, codes=codes_out, columns=columns_out)
             group.append(decode(model, codes, value_uniforms, weekday_uniforms=weekdays
                                 .block_uniforms(model, seed, start, rows), arrow=arrow))
         yield group

@@ -48,6 +48,21 @@ def test_arrow_formats_round_trip_values_and_dtypes(tmp_path, fmt):
     assert only_file(tmp_path) == [path.name]
 
 
+def test_parquet_keeps_statistics_for_all_but_the_categoricals(tmp_path):
+    """docs/formats.md, "Parquet out": a categorical's min/max never skip a row group of
+    synthetic rows, so it goes without; every other column keeps min, max, null count."""
+    frame = sample_frame(100_000)
+    path = write_table(frame, tmp_path / "out.parquet", "parquet")
+    meta = pq.ParquetFile(path).metadata
+    group = meta.row_group(0)
+    stats = {group.column(k).path_in_schema: group.column(k).statistics
+             for k in range(meta.num_columns)}
+    assert stats["level"] is None
+    assert stats["zeta"].min == 0 and stats["zeta"].max == 99_999
+    assert stats["gap"].null_count == 33_334
+    pd.testing.assert_frame_equal(read_back(path, "parquet"), frame)
+
+
 def test_csv_round_trip(tmp_path):
     frame = sample_frame()
     path = write_table(frame, tmp_path / "out.csv", "csv")

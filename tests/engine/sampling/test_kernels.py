@@ -17,8 +17,8 @@ from engine.model.encoding import NodeEncoding, encode_numeric
 from engine.model.network import BayesianNetworkModel
 from engine.model.scores import PROBIT, TABLE
 from engine.sampling import forward
-from engine.sampling._kernels import (_forward_sample, _tilted_levels, _within_bin_latent_values,
-                                      _within_bin_values)
+from engine.sampling._kernels import (_forward_sample, _tilted_levels, _transpose_into,
+                                      _within_bin_latent_values, _within_bin_values)
 from engine.schema import Column
 from tests.engine import fixtures
 from tests.engine.sampling import naive
@@ -274,6 +274,23 @@ def test_forward_sample_kernel_leaves_its_inputs_alone():
                     *forward.no_evidence(d), uniforms, codes, weights)
     for old, new in zip(before, (kt.cdf, kt.parent_map, uniforms)):
         np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (1, 1), (63, 5), (64, 7), (200, 121)])
+def test_transpose_into_copies_into_fortran_order(shape):
+    source = np.random.default_rng(shape[0]).random(shape)
+    out = np.full(shape, np.nan, order="F")
+    _transpose_into(source, out)
+    np.testing.assert_array_equal(out, np.asfortranarray(source))
+
+
+def test_draw_states_gives_the_same_codes_from_either_order_of_uniforms():
+    model = fixtures.quickstart_synthesizer().model_
+    uniforms = edge_uniforms(np.random.default_rng(8), model, 3000)
+    from_c, _ = forward.draw_states(model, uniforms)
+    from_f, _ = forward.draw_states(model, np.asfortranarray(uniforms))
+    np.testing.assert_array_equal(from_c, from_f)
+    np.testing.assert_array_equal(from_c, run_kernel(model, uniforms, {})[0])
 
 
 # -- _within_bin_values ------------------------------------------------------------------
