@@ -47,6 +47,24 @@ _TRANSPOSE_ROWS = 64
 
 
 @kernel
+def _row_configs(codes, node, n_parents, parent_index, parent_map_offset, parent_map,
+                 parent_stride, out):
+    """Each row's parent configuration (table row) of ``node``: the sum over its parents
+    of the parent's mapped state times its stride (``model.kernel_tables``' arrays, as in
+    ``_forward_sample``, which calls it per node) into ``out`` (int64[n]). The unsigned
+    index lets LLVM vectorise the gather (a signed one needs the negative-index check)."""
+    n = codes.shape[0]
+    for i in range(n):
+        out[i] = 0
+    for s in range(n_parents[node]):
+        parent = parent_index[node, s]
+        offset = parent_map_offset[node, s]
+        stride = parent_stride[node, s]
+        for i in range(n):
+            out[i] += parent_map[np.uint64(offset + codes[i, parent])] * stride
+
+
+@kernel
 def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_map,
                     parent_stride, card, table_offset, cdf, evidence_offset, evidence,
                     is_evidence, uniforms, codes_out, weight_out):
@@ -89,14 +107,8 @@ def _forward_sample(order, n_parents, parent_index, parent_map_offset, parent_ma
         weight_out[i] = 1.0
     for t in range(d):
         j = order[t]
-        for i in range(n):
-            cfg[i] = 0
-        for s in range(n_parents[j]):
-            parent = parent_index[j, s]
-            offset = parent_map_offset[j, s]
-            stride = parent_stride[j, s]
-            for i in range(n):
-                cfg[i] += parent_map[np.uint64(offset + codes_out[i, parent])] * stride
+        _row_configs(codes_out, j, n_parents, parent_index, parent_map_offset, parent_map,
+                     parent_stride, cfg)
         k_card = card[j]
         if is_evidence[j]:
             eb = evidence_offset[j]

@@ -1,5 +1,6 @@
 """numba kernels for the per-node row work of the numeric decode (issue 18): each row's
-parent configuration, a tracking node's latent mean and a decoded node's normal scores.
+parent configuration (``_kernels._row_configs``, shared with the discrete draw), a
+tracking node's latent mean and a decoded node's normal scores.
 
 They replace numpy passes that built a temporary per step (a fancy index per parent, the
 within-bin offsets, the clip and quantile of the scores): one pass over the rows each, the
@@ -15,24 +16,7 @@ import math
 import numpy as np
 
 from engine._numba import kernel
-from engine.sampling._kernels import _ndtri
-
-
-@kernel
-def _row_configs(codes, node, n_parents, parent_index, parent_map_offset, parent_map,
-                 parent_stride, out):
-    """Each row's parent configuration (table row) of ``node``: the sum over its parents
-    of the parent's mapped state times its stride (``model.kernel_tables``' arrays, as in
-    ``_kernels._forward_sample``) into ``out`` (int64[n])."""
-    n = codes.shape[0]
-    for i in range(n):
-        out[i] = 0
-    for s in range(n_parents[node]):
-        parent = parent_index[node, s]
-        offset = parent_map_offset[node, s]
-        stride = parent_stride[node, s]
-        for i in range(n):
-            out[i] += parent_map[offset + codes[i, parent]] * stride
+from engine.sampling._kernels import _ndtri, _row_configs  # noqa: F401 (tilt, tests)
 
 
 @kernel
