@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model.parameters import PRIOR_ROWS, linear_is_consistent
+from engine.model.parameters import linear_is_consistent, smoothed, tie_levels
 from engine.model.probit import probit_from_counts
 from engine.model.scores import PROBIT, TABLE
 
@@ -53,27 +53,3 @@ def _loglik(probs: np.ndarray, observed: np.ndarray) -> float:
     """Log-likelihood of the observed-bin counts under a table."""
     used = observed > 0
     return float(np.sum(observed[used] * np.log(np.maximum(probs[used], 1e-300))))
-
-
-def tie_levels(counts: np.ndarray, group: np.ndarray | None) -> np.ndarray:
-    """A categorical child's smoothed table with its rare levels tied
-    (``encoding.rare_pool``): P(level | parents) = P(its group | parents) x the level's
-    share of its group over all rows (smoothed with half a row each, as the marginal)."""
-    if group is None:
-        return smoothed(counts)
-    counts = counts.astype(np.float64)
-    n_groups = int(group.max()) + 1
-    by_group = np.zeros((counts.shape[0], n_groups))
-    np.add.at(by_group.T, group, counts.T)
-    level = counts.sum(axis=0) + 0.5
-    share = level / np.bincount(group, weights=level, minlength=n_groups)[group]
-    return smoothed(by_group)[:, group] * share[None, :]
-
-
-def smoothed(counts: np.ndarray) -> np.ndarray:
-    """Rows of ``counts`` smoothed toward the column marginal (``PRIOR_ROWS`` pseudo rows)."""
-    counts = counts.astype(np.float64)
-    k = counts.shape[1]
-    marginal = (counts.sum(axis=0) + 0.5) / (counts.sum() + 0.5 * k)
-    table = counts + PRIOR_ROWS * marginal
-    return table / table.sum(axis=1, keepdims=True)

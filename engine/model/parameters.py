@@ -15,8 +15,7 @@ import numpy as np
 
 from engine.model.encoding import NodeEncoding
 from engine.model.scores import (MIN_SIGMA, PROBIT, TABLE, config_design, config_index,
-                                 parent_features,
-                                 fit_probit)
+                                 fit_probit, parent_features)
 
 # Pseudo rows a table row borrows from the marginal (see module docstring).
 PRIOR_ROWS = 2.0
@@ -49,7 +48,6 @@ def fit_node(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
     n_cfg = int(np.prod(shape)) if shape else 1
     y = codes[:, child]
     if enc.kind == "categorical":
-        from engine.model.count_tables import tie_levels
         counts = np.bincount(cfg * enc.n_states + y, minlength=n_cfg * enc.n_states)
         return tie_levels(counts.reshape(n_cfg, enc.n_states), enc.parent_group), None
     observed = y != enc.missing_state if enc.missing_state >= 0 else np.ones(y.size, bool)
@@ -75,10 +73,32 @@ def fit_node(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,
 
 
 def smoothed_counts(y, cfg, n_cfg, k) -> np.ndarray:
-    counts = np.bincount(cfg * k + y, minlength=n_cfg * k).reshape(n_cfg, k).astype(float)
+    """The smoothed table (``smoothed``) of the codes ``y`` (k states) per configuration."""
+    return smoothed(np.bincount(cfg * k + y, minlength=n_cfg * k).reshape(n_cfg, k))
+
+
+def smoothed(counts: np.ndarray) -> np.ndarray:
+    """Rows of ``counts`` smoothed toward the column marginal (``PRIOR_ROWS`` pseudo rows)."""
+    counts = counts.astype(np.float64)
+    k = counts.shape[1]
     marginal = (counts.sum(axis=0) + 0.5) / (counts.sum() + 0.5 * k)
     table = counts + PRIOR_ROWS * marginal
     return table / table.sum(axis=1, keepdims=True)
+
+
+def tie_levels(counts: np.ndarray, group: np.ndarray | None) -> np.ndarray:
+    """A categorical child's smoothed table with its rare levels tied
+    (``encoding.rare_pool``): P(level | parents) = P(its group | parents) x the level's
+    share of its group over all rows (smoothed with half a row each, as the marginal)."""
+    if group is None:
+        return smoothed(counts)
+    counts = counts.astype(np.float64)
+    n_groups = int(group.max()) + 1
+    by_group = np.zeros((counts.shape[0], n_groups))
+    np.add.at(by_group.T, group, counts.T)
+    level = counts.sum(axis=0) + 0.5
+    share = level / np.bincount(group, weights=level, minlength=n_groups)[group]
+    return smoothed(by_group)[:, group] * share[None, :]
 
 
 def fit_within_bin(child: int, parents: tuple[int, ...], kind: str, codes: np.ndarray,

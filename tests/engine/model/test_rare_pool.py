@@ -1,4 +1,4 @@
-"""Rare levels tied into one pool (encoding.rare_pool, count_tables.tie_levels).
+"""Rare levels tied into one pool (encoding.rare_pool, parameters.tie_levels).
 
 A county seen in one to four rows is kept, but every parameter of it is the pool's: its
 children's distributions, its dependence on its parents, and within the pool its seed
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from engine import Synthesizer
-from engine.model.count_tables import smoothed, tie_levels
+from engine.model.parameters import smoothed, tie_levels
 from engine.model.encoding import rare_pool
 
 COMMON = [f"c{i}" for i in range(6)]
