@@ -29,7 +29,7 @@ def table_score(cfg: np.ndarray, state: np.ndarray, counts: np.ndarray, n_cfg: i
     """BIC of a conditional table over ``n_cfg`` configurations x ``k`` states, from its
     cells (a (configuration, state) pair may repeat; its counts add)."""
     key = cfg * k + state
-    if n_cfg * k <= 4 * key.size + 1024:
+    if n_cfg * k <= 8 * key.size + 1024:
         dense = np.bincount(key, weights=counts, minlength=n_cfg * k)
         key = np.flatnonzero(dense)
         c = dense[key]
@@ -58,7 +58,14 @@ def _coarse_cfg(cfg, child, parents) -> np.ndarray:
     groups, as the probit sees them) -> over their table states."""
     if not parents:
         return np.zeros(cfg.size, dtype=np.int64)
-    states = np.unravel_index(cfg, [parent_states(child, p, PROBIT) for p in parents])
+    return _coarse_states(np.unravel_index(cfg, [parent_states(child, p, PROBIT)
+                                                 for p in parents]), child, parents, cfg.size)
+
+
+def _coarse_states(states, child, parents, n_cells: int) -> np.ndarray:
+    """``_coarse_cfg`` from the cells' full parent states (one array per parent)."""
+    if not parents:
+        return np.zeros(n_cells, dtype=np.int64)
     mapped = [parent_state_map(child, p, TABLE)[s] if p.kind == "numeric" else s
               for p, s in zip(parents, states)]
     return np.ravel_multi_index(mapped, [parent_states(child, p, TABLE) for p in parents])
@@ -209,8 +216,10 @@ class FamilyScorer:
         observed = state < enc.n_bins
         cfg, state, counts = cfg[observed], state[observed], counts[observed]
         n_cfg = int(np.prod([parent_states(enc, p, TABLE) for p in pencs]))
-        table = table_score(_coarse_cfg(cfg, enc, pencs), state, counts, n_cfg, enc.n_bins)
+        # the parents' full states of every cell: the probit's, and the table's once coarsened
         states = list(np.unravel_index(cfg, [parent_states(enc, p, PROBIT) for p in pencs])) \
             if parents else []
+        table = table_score(_coarse_states(states, enc, pencs, cfg.size), state, counts,
+                            n_cfg, enc.n_bins)
         probit = probit_score(states, state, counts, parents, self.encodings, enc)
         return (probit, PROBIT) if probit >= table else (table, TABLE)

@@ -167,7 +167,7 @@ def _margins(states, weight, moment, sizes):
     one_m = np.zeros(int(sizes.sum()))
     pair_w = np.zeros(max(used, 1))
     if p:
-        grid = np.ascontiguousarray(np.stack(states).astype(np.int64))
+        grid = _state_grid(states)
         _count_kernels.cell_margins(grid, weight, moment, one_offset, pair_offset, sizes,
                                     one_w, one_m, pair_w)
     ones_w = [one_w[o:o + s] for o, s in zip(one_offset, sizes)]
@@ -183,7 +183,7 @@ def _solve(xtwx: np.ndarray, xtwz: np.ndarray) -> np.ndarray:
     positive definite and a Cholesky solve is much cheaper than an SVD."""
     coef = np.zeros(xtwz.size)
     used = np.flatnonzero(np.diag(xtwx) > 0)
-    sub = xtwx[np.ix_(used, used)]
+    sub = xtwx if used.size == xtwz.size else xtwx[np.ix_(used, used)]
     try:
         chol = np.linalg.cholesky(sub)
         # A tiny pivot means near-collinear features: leave those to the SVD.
@@ -197,29 +197,29 @@ def _solve(xtwx: np.ndarray, xtwz: np.ndarray) -> np.ndarray:
 
 def probit_score(states, bins, counts, parents, encodings, enc: NodeEncoding) -> float:
     """BIC of the ordered probit from the observed cells."""
+    from engine.model._probit_kernels import cell_masses
+
     line = probit_line(states, bins, counts, parents, encodings, enc)
     edges = np.concatenate([[-np.inf], line.thresholds, [np.inf]])
-    mu = line.mu_at(states) if parents else np.full(bins.size, float(line.coef[0][0]))
-    p = _bin_masses((edges[bins] - mu) / line.sigma, (edges[bins + 1] - mu) / line.sigma)
+    # each parent's effect on the latent mean by state (``ProbitLine.mu_at``), flattened
+    effects = [blk @ c for blk, c in zip(line.blocks[1:], line.coef[1:])]
+    offset = np.zeros(len(effects), dtype=np.int64)
+    offset[1:] = np.cumsum([e.size for e in effects])[:-1]
+    p = np.empty(bins.size)
+    cell_masses(_state_grid(states), np.concatenate(effects) if effects else np.zeros(1),
+                offset, float(line.coef[0][0]), edges, np.asarray(bins, dtype=np.int64),
+                float(line.sigma), p)
     loglik = float(np.sum(counts * np.log(np.maximum(p, 1e-300))))
     # thresholds come from the child's marginal: (bins - 1) parameters, as in a table
     n_params = line.n_features + enc.n_bins - 1
     return loglik - 0.5 * np.log(max(line.n_observed, 2)) * n_params
 
 
-def _bin_masses(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """``ndtr(upper) - ndtr(lower)`` with one ``ndtr`` per value where a cell's upper edge
-    is the next cell's lower one (cells come sorted by configuration, then bin: the
-    neighbouring bins of one configuration share that edge, bit for bit)."""
-    from scipy.special import ndtr   # fit-only: `simio generate` never loads scipy
-
-    low = ndtr(lower)
-    high = np.empty_like(low)
-    shared = np.zeros(upper.size, dtype=bool)
-    shared[:-1] = upper[:-1] == lower[1:]
-    high[shared] = low[1:][shared[:-1]]
-    high[~shared] = ndtr(upper[~shared])
-    return high - low
+def _state_grid(states: list[np.ndarray]) -> np.ndarray:
+    """The cells' parent states as one (parents, cells) int64 array for the kernels."""
+    if not states:
+        return np.zeros((0, 1), dtype=np.int64)
+    return np.ascontiguousarray(np.stack(states).astype(np.int64))
 
 
 def probit_from_counts(observed: np.ndarray, parents, encodings, enc: NodeEncoding) -> ProbitFit:

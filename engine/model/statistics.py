@@ -25,7 +25,7 @@ from engine.model import _count_kernels
 # A family table with at most this many cells per row is counted densely (a zeroed array
 # and one increment per row); a larger one by sorting the rows' cell keys, which costs
 # per row, not per cell.
-DENSE_CELLS_PER_ROW = 4
+DENSE_CELLS_PER_ROW = 8
 
 
 def code_dtype(max_states: int) -> np.dtype:
