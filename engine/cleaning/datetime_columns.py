@@ -76,7 +76,9 @@ def datetime_source(series: pd.Series):
     if dtype == object:
         if len(values) and all(isinstance(v, _DATE_OBJECTS) for v in values):
             return "objects", "holds date/time objects"
-        if not all(isinstance(v, str) for v in values):
+        # every value a str: one C pass (a Python isinstance per row cost ~0.1 s a
+        # 100k-row text column)
+        if len(values) and pd.api.types.infer_dtype(values, skipna=False) != "string":
             return None
     found = _text_format(series)
     if found is None:

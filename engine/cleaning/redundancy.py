@@ -9,8 +9,12 @@ records it and the model regenerates it from its source. Skipped when auto_clean
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from engine.schema import CALENDAR_TYPES
 
+from .correlation import pairwise_corr
 from .relations import exact_affine
 from .result import Table, decision
 
@@ -29,7 +33,9 @@ def drop_redundant(table: Table, *, auto_clean: bool = True) -> tuple[Table, lis
     if not auto_clean or len(numeric) < 2:
         return table, []
     # Pairwise-complete Pearson r; NaN where a pair has too few rows or a constant side.
-    corr = table.frame[numeric].corr(method="pearson", min_periods=MIN_PAIRED_ROWS)
+    r = pairwise_corr([table.frame[n].to_numpy(dtype=np.float64, na_value=np.nan)
+                       for n in numeric], MIN_PAIRED_ROWS)
+    corr = pd.DataFrame(r, index=numeric, columns=numeric)
     decisions, drops, kept = [], {}, []
     for name in numeric:
         twin = next((k for k in kept if abs(corr.at[k, name]) >= REDUNDANT_ABS_R), None)

@@ -27,6 +27,7 @@ import pandas as pd
 from engine.model.encoding import seed_decimals
 from engine.schema import CALENDAR_TYPES
 
+from .correlation import pairwise_corr
 from .result import Table, decision
 
 STEP = "relations"
@@ -131,9 +132,8 @@ class _Correlations:
     def __init__(self, numeric, values):
         keys = [("raw", n) for n in numeric]
         keys += [("log", n) for n in numeric if np.all(values[n][~np.isnan(values[n])] > 0)]
-        columns = {i: values[n] if kind == "raw" else np.log(values[n])
-                   for i, (kind, n) in enumerate(keys)}
-        self.r = pd.DataFrame(columns).corr(min_periods=MIN_ROWS).to_numpy()
+        columns = [values[n] if kind == "raw" else np.log(values[n]) for kind, n in keys]
+        self.r = pairwise_corr(columns, MIN_ROWS)
         self.index = {k: i for i, k in enumerate(keys)}
 
     def __call__(self, a, b) -> float:

@@ -39,8 +39,8 @@ def map_distinct(series: pd.Series, func) -> pd.Series:
     out = pd.Series(np.empty(len(present), dtype=object), index=present.index)
     # Types are compared by identity: ``array == numpy.str_`` (the class) makes numpy try
     # numpy.str_'s own array methods on the array and raise.
-    types = ([type(v) for v in present.to_numpy(dtype=object)] if present.dtype == object
-             else None)
+    types = ([type(v) for v in present.to_numpy(dtype=object)]
+             if present.dtype == object and not _all_text(present) else None)
     for kind in (dict.fromkeys(types) if types is not None else [None]):
         part = present if kind is None else present[[t is kind for t in types]]
         try:
@@ -50,6 +50,12 @@ def map_distinct(series: pd.Series, func) -> pd.Series:
             continue
         out[part.index] = np.array([func(v) for v in uniques], dtype=object)[codes]
     return out.reindex(series.index)
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Every value is a ``str`` (one C pass): text never hashes equal to a number or a
+    bool, so such a column needs no grouping by type (a Python call per row)."""
+    return pd.api.types.infer_dtype(values, skipna=False) == "string"
 
 
 def decision(step: str, column: str | None, action: str, detail: str) -> dict:
