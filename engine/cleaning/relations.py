@@ -117,7 +117,9 @@ def describe(rel: dict) -> str:
 
 def tolerance(y: np.ndarray) -> float:
     ok = y[~np.isnan(y)]
-    d = seed_decimals(np.unique(ok))
+    # the distinct values in any order (a hash, not a sort of every row): the decimals
+    # are a property of each value
+    d = seed_decimals(pd.unique(ok))
     scale = max(1.0, float(np.max(np.abs(ok)))) if ok.size else 1.0
     # plus float32 precision: many public tables were stored as 32-bit floats
     return (0.5 * 10.0 ** -d if d is not None else 0.0) + 1e-7 * scale
