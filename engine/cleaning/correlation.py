@@ -30,6 +30,7 @@ def pairwise_corr(columns: list[np.ndarray], min_rows: int) -> np.ndarray:
     for j, col in enumerate(columns):
         finite = col[np.isfinite(col)]
         centre[j] = finite.mean() if finite.size else 0.0
+    gappy = np.flatnonzero([not np.isfinite(c).all() for c in columns])
     count, sx, sxx, sxy = (np.zeros((k, k)) for _ in range(4))
     # one BLAS thread: these products are small, and on a shared 2-core machine a second
     # thread made them 3-4x slower (as in the model fit, ``network``)
@@ -40,10 +41,20 @@ def pairwise_corr(columns: list[np.ndarray], min_rows: int) -> np.ndarray:
             block = np.column_stack([c[start:start + BLOCK_ROWS] for c in columns])
             present = np.isfinite(block)
             z = np.where(present, block - centre, 0.0)
-            mask = present.astype(np.float64)
-            count += mask.T @ mask
-            sx += z.T @ mask        # sx[i, j]: sum of column i over the rows with j too
-            sxx += (z * z).T @ mask
+            # sums over the rows where j is present = over all rows - over those where it
+            # is missing: products with the missing masks of the gappy columns only
+            missing = (~present[:, gappy]).astype(np.float64)
+            lost = missing.sum(axis=0)
+            block_count = np.full((k, k), float(block.shape[0]))
+            block_count -= (~present).sum(axis=0)[:, None]
+            block_count[:, gappy] -= lost[None, :]
+            block_count[np.ix_(gappy, gappy)] += missing.T @ missing
+            count += block_count
+            z2 = z * z
+            sx += z.sum(axis=0)[:, None]    # sx[i, j]: sum of column i over the rows with j
+            sx[:, gappy] -= z.T @ missing
+            sxx += z2.sum(axis=0)[:, None]
+            sxx[:, gappy] -= z2.T @ missing
             sxy += z.T @ z
     with np.errstate(divide="ignore", invalid="ignore"):
         var = sxx - sx * sx / count                 # var[i, j]: of i, on the rows with j
