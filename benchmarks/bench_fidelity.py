@@ -235,6 +235,7 @@ UNSEEN_LOADERS = [_wrap(f, "unseen") for f in FT.UNSEEN]
 HELD_OUT_LOADERS = [_wrap(f, "held_out") for f in FT.HELD_OUT]
 HELD_OUT_4_LOADERS = [_wrap(f, "held_out_4") for f in FT.HELD_OUT_4]
 HELD_OUT_5_LOADERS = [_wrap(f, "held_out_5") for f in FT.HELD_OUT_5]
+HELD_OUT_6_LOADERS = [_wrap(f, "held_out_6") for f in FT.HELD_OUT_6]
 
 
 def fisher_tolerance(n_a: int, n_b: int) -> float:
@@ -452,6 +453,8 @@ def run(quick: bool = False, tables_only: bool = False, unseen: bool = False) ->
         res["held_out_4_summary"] = summarise(res["held_out_4"])
         res["held_out_5"] = public_tables(loaders=HELD_OUT_5_LOADERS)
         res["held_out_5_summary"] = summarise(res["held_out_5"])
+        res["held_out_6"] = public_tables(loaders=HELD_OUT_6_LOADERS)
+        res["held_out_6_summary"] = summarise(res["held_out_6"])
     if not tables_only:
         res["quickstart"] = quickstart(quick)
     return res
@@ -472,6 +475,9 @@ def markdown(res: dict) -> str:
     if "held_out_5" in res:
         parts += tables_markdown("Held-out tables (added in session 5, never tuned on)",
                                  res["held_out_5"], res["held_out_5_summary"])
+    if "held_out_6" in res:
+        parts += tables_markdown("Held-out tables (added in session 6, never tuned on)",
+                                 res["held_out_6"], res["held_out_6_summary"])
     return "\n".join(parts)
 
 
