@@ -239,6 +239,11 @@ def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
         qs = np.quantile(observed, _cut_probabilities(n_bins, observed.size))
         if is_integer:
             qs = np.floor(qs) + 0.5          # cut between whole numbers, never through one
+            # a point mass's bin of its own, as below: else it shares a bin with the whole
+            # numbers beside it and their pmf kernel spreads it over them (tax 666)
+            heavy = _heavy_values(observed, distinct, n_bins)
+            sides = np.concatenate([heavy - 0.5, heavy + 0.5])
+            qs = np.concatenate([qs, sides[(sides > observed[0]) & (sides < observed[-1])]])
         else:
             qs = np.concatenate([qs, _point_mass_cuts(observed, distinct, n_bins)])
         thresholds = np.unique(qs)
@@ -351,11 +356,16 @@ def seed_decimals(distinct: np.ndarray) -> int | None:
     return None
 
 
+def _heavy_values(observed, distinct, n_bins) -> np.ndarray:
+    """The heavily repeated values: each held by a quantile bin's worth of rows or more."""
+    counts = np.bincount(np.searchsorted(distinct, observed), minlength=distinct.size)
+    return distinct[counts >= observed.size / n_bins]
+
+
 def _point_mass_cuts(observed, distinct, n_bins) -> np.ndarray:
     """Cuts that give each heavily repeated value (a quantile bin's worth of rows, such as
     40% exact zeros) a bin of its own, so it is generated as exactly that value."""
-    counts = np.bincount(np.searchsorted(distinct, observed), minlength=distinct.size)
-    heavy = distinct[counts >= observed.size / n_bins]
+    heavy = _heavy_values(observed, distinct, n_bins)
     return np.concatenate([heavy, np.nextafter(heavy, np.inf)]) if heavy.size else heavy
 
 
