@@ -235,6 +235,7 @@ UNSEEN_LOADERS = [_wrap(f, "unseen") for f in FT.UNSEEN]
 HELD_OUT_LOADERS = [_wrap(f, "held_out") for f in FT.HELD_OUT]
 HELD_OUT_4_LOADERS = [_wrap(f, "held_out_4") for f in FT.HELD_OUT_4]
 HELD_OUT_5_LOADERS = [_wrap(f, "held_out_5") for f in FT.HELD_OUT_5]
+HELD_OUT_6_LOADERS = [_wrap(f, "held_out_6") for f in FT.HELD_OUT_6]
 
 
 def fisher_tolerance(n_a: int, n_b: int) -> float:
@@ -399,7 +400,43 @@ def evaluate(table: Table, min_synth: int = 5000) -> dict:
     return out
 
 
-def public_tables(quick: bool = False, loaders=None) -> dict:
+# DCR on a small table moves with the split: one split's train and holdout halves differ by
+# sampling noise (Bids, 63 rows a half: two binary columns' shares differ by 0.2), and any
+# estimator fitted on the train half follows it. Tables up to this many rows get the DCR
+# share over ``--dcr-splits`` further splits as well.
+DCR_SPLIT_MAX_ROWS = 1000
+
+
+def shuffled_columns(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` rows whose every column is drawn with replacement from ``frame``'s own values,
+    independently of the other columns: the train half's marginals, no model, no
+    dependence. Its DCR share is what following the train half's marginals alone costs."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({c: frame[c].to_numpy()[rng.integers(0, len(frame), n)]
+                         for c in frame.columns})
+
+
+def dcr_over_splits(table: Table, n_splits: int) -> dict:
+    """The DCR share of the engine and of ``shuffled_columns`` over the benchmark's split
+    and ``n_splits - 1`` more (split seeds SPLIT_SEED + 1, ...): mean, sd and each value."""
+    from engine.quality import dcr_share
+    kinds = {c: "categorical" if c in table.categorical else "numeric"
+             for c in table.frame.columns}
+    engine, shuffled = [], []
+    for i in range(n_splits):
+        train, holdout = split(table.frame, SPLIT_SEED + i)
+        _, synth, _, _ = _fit_sample(train, table, max(len(holdout), 5000), mark=True)
+        cols = [c for c in holdout.columns if c in synth.columns]
+        k = {c: kinds[c] for c in cols}
+        engine.append(dcr_share(train[cols], holdout[cols], synth[cols], k))
+        shuffled.append(dcr_share(train[cols], holdout[cols],
+                                  shuffled_columns(train[cols], 5000, i), k))
+    return {"splits": n_splits, "engine": engine, "shuffled_columns": shuffled,
+            "engine_mean": float(np.mean(engine)), "engine_sd": float(np.std(engine, ddof=1)),
+            "shuffled_mean": float(np.mean(shuffled))}
+
+
+def public_tables(quick: bool = False, loaders=None, dcr_splits: int = 0) -> dict:
     out = {}
     for loader in loaders or (QUICK_LOADERS if quick else LOADERS + NEW_LOADERS):
         name = loader.__name__.lstrip("_")
@@ -410,6 +447,8 @@ def public_tables(quick: bool = False, loaders=None) -> dict:
             continue
         try:
             out[table.name] = evaluate(table, min_synth=2000 if quick else 5000)
+            if dcr_splits > 1 and len(table.frame) <= DCR_SPLIT_MAX_ROWS:
+                out[table.name]["dcr_splits"] = dcr_over_splits(table, dcr_splits)
         except Exception as exc:  # noqa: BLE001 - one table failing must not hide the rest
             out[table.name] = {"error": f"{type(exc).__name__}: {exc}"}
     return out
@@ -439,19 +478,18 @@ def summarise(tables: dict) -> dict:
                                               if r["conditioned"] is not None), default=None)}
 
 
-def run(quick: bool = False, tables_only: bool = False, unseen: bool = False) -> dict:
+def run(quick: bool = False, tables_only: bool = False, unseen: bool = False,
+        dcr_splits: int = 0) -> dict:
     C.warm_engine()
-    tables = public_tables(quick)
+    tables = public_tables(quick, dcr_splits=dcr_splits)
     res = {"public": tables, "public_summary": summarise(tables)}
     if unseen:
-        res["unseen"] = public_tables(loaders=UNSEEN_LOADERS)
-        res["unseen_summary"] = summarise(res["unseen"])
-        res["held_out"] = public_tables(loaders=HELD_OUT_LOADERS)
-        res["held_out_summary"] = summarise(res["held_out"])
-        res["held_out_4"] = public_tables(loaders=HELD_OUT_4_LOADERS)
-        res["held_out_4_summary"] = summarise(res["held_out_4"])
-        res["held_out_5"] = public_tables(loaders=HELD_OUT_5_LOADERS)
-        res["held_out_5_summary"] = summarise(res["held_out_5"])
+        for group, loaders in (("unseen", UNSEEN_LOADERS), ("held_out", HELD_OUT_LOADERS),
+                               ("held_out_4", HELD_OUT_4_LOADERS),
+                               ("held_out_5", HELD_OUT_5_LOADERS),
+                               ("held_out_6", HELD_OUT_6_LOADERS)):
+            res[group] = public_tables(loaders=loaders, dcr_splits=dcr_splits)
+            res[f"{group}_summary"] = summarise(res[group])
     if not tables_only:
         res["quickstart"] = quickstart(quick)
     return res
@@ -472,6 +510,9 @@ def markdown(res: dict) -> str:
     if "held_out_5" in res:
         parts += tables_markdown("Held-out tables (added in session 5, never tuned on)",
                                  res["held_out_5"], res["held_out_5_summary"])
+    if "held_out_6" in res:
+        parts += tables_markdown("Held-out tables (added in session 6, never tuned on)",
+                                 res["held_out_6"], res["held_out_6_summary"])
     return "\n".join(parts)
 
 
@@ -521,6 +562,17 @@ def tables_markdown(title: str, tables: dict, s: dict) -> list[str]:
     total = s["strong_pair_counts"]
     counts.append(["**all**", *(f'{total[k]}/{total["n"]}' for k in
                                 ("synth_05", "train_05", "synth_z", "train_z"))])
+    splits = [[name, t["rows"], t["dcr_share"], t["dcr_splits"]["engine_mean"],
+               t["dcr_splits"]["engine_sd"], min(t["dcr_splits"]["engine"]),
+               max(t["dcr_splits"]["engine"]), t["dcr_splits"]["shuffled_mean"]]
+              for name, t in tables.items() if "dcr_splits" in t]
+    split_part = [] if not splits else [
+        "", f"DCR share over {tables[splits[0][0]]['dcr_splits']['splits']} random splits "
+        f"(tables up to {DCR_SPLIT_MAX_ROWS:,} rows; the first is the split above); "
+        "'shuffled columns': the train half's own values, each column drawn independently "
+        "(its marginals, no model):", "",
+        C.md_table(["table", "rows", "DCR, this split", "mean over splits", "sd", "min", "max",
+                    "shuffled columns, mean"], splits)]
     rels = [[name, label, v["in_real_rows"], v["plain"], v["conditioned"]]
             for name, t in tables.items() if "gap" in t for label, v in t["relations"].items()]
     return ["", f"{title} (random half split; score = quality(holdout, synthetic); "
@@ -546,11 +598,14 @@ def tables_markdown(title: str, tables: dict, s: dict) -> list[str]:
                         "synthetic within tolerance", "train within tolerance"], counts), "",
             C.md_table(["table", "pair", "r holdout", "r synthetic", "|diff|", "r train",
                         "|diff| train", "tolerance"], pairs), "",
+            *split_part, "",
             "Exact relations (share of rows where they hold):", "",
             C.md_table(["table", "relation", "real rows", "synthetic", "synthetic, conditioned"],
                        rels)]
 
 
 if __name__ == "__main__":
+    n_splits = (int(sys.argv[sys.argv.index("--dcr-splits") + 1])
+                if "--dcr-splits" in sys.argv else 0)
     print(markdown(run(quick="--quick" in sys.argv, tables_only="--tables-only" in sys.argv,
-                       unseen="--unseen" in sys.argv)))
+                       unseen="--unseen" in sys.argv, dcr_splits=n_splits)))

@@ -143,3 +143,60 @@ def test_version_1_model_file_still_loads_and_samples_as_before():
     got = synth.sample(50, seed=4)
     pd.testing.assert_frame_equal(got.astype(str).reset_index(drop=True),
                                   expected.astype(str), check_dtype=False)
+
+
+def _point_mass_column(n: int, seed: int = 4, integer: bool = False) -> pd.Series:
+    """A spread of values with 30% of rows at one value in the middle (a town's shared
+    rate among tracts that each have their own)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(20.0, 3.0, n).round(2)
+    x[rng.random(n) < 0.3] = 20.2
+    return pd.Series(np.round(x) if integer else x, name="x")
+
+
+def _encoded(series: pd.Series):
+    from engine.model.encoding import encode_numeric
+    from engine.schema import Column
+    is_int = bool(np.all(series == np.round(series)))
+    column = Column(name="x", type="integer" if is_int else "double", source_name="x",
+                    is_integer=is_int)
+    return encode_numeric(column, series)
+
+
+def test_a_point_mass_is_a_parent_group_of_its_own():
+    """The point mass's bin is seen by a count-table child as its own state, not averaged
+    with the values beside it (before: one of four groups of neighbouring bins)."""
+    enc = _encoded(_point_mass_column(2000))
+    x = 20.2
+    b = int(np.searchsorted(enc.thresholds, x, side="right"))
+    assert enc.n_knots[b] == 1 and enc.knot_x[b, 0] == pytest.approx(x)
+    group = enc.parent_group[:enc.n_bins]
+    assert np.sum(group == group[b]) == 1
+    others = np.delete(group, b)
+    assert set(others) == set(range(4))                 # the rest: four runs, as before
+    assert np.all(np.diff(others) >= 0)
+
+
+def test_few_valued_and_integer_columns_keep_four_groups():
+    """Where every bin is one value, or the column is integer, neighbours stay the groups."""
+    few = pd.Series(np.random.default_rng(2).choice([1.5, 2.5, 3.5, 4.5, 5.5, 6.5], 500))
+    for series in (few, _point_mass_column(2000, integer=True)):
+        group = _encoded(series).parent_group
+        assert set(group) == set(range(4))
+        assert np.all(np.diff(group) >= 0)
+
+
+def test_an_integer_point_mass_is_generated_exactly():
+    """An integer value held by more than a quantile bin's worth of rows in the middle of a
+    spread (a town's tax rate shared by 12% of tracts) gets a bin of its own and comes out
+    at its seed share, not smoothed over the whole numbers below it (before: it shared a
+    bin with them and the bin's pmf kernel moved a third of it to 498 and 499)."""
+    rng = np.random.default_rng(6)
+    x = rng.integers(0, 1001, 2000)
+    x[rng.random(2000) < 0.12] = 500
+    seed = pd.DataFrame({"x": x})
+    share = float((seed["x"] == 500).mean())
+    out = Synthesizer().fit(seed).sample(20_000, seed=5)
+    # binomial sampling error of the synthetic share plus the seed's own, 4 SE
+    tol = 4 * np.sqrt(share * (1 - share) * (1 / len(out) + 1 / len(seed)))
+    assert abs(float((out["x"] == 500).mean()) - share) <= tol
