@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from pathlib import Path
 
 KERNEL_OPTIONS = {"nopython": True, "cache": True, "fastmath": False, "nogil": True}
@@ -36,11 +37,32 @@ def user_cache_dir(environ=os.environ) -> Path:
     return base / "simio-local"
 
 
+def kernel_fingerprint(root: Path = Path(__file__).parent) -> str:
+    """8 hex digits of CRC-32 over every kernel module's source (``*/_*kernels.py``, by
+    path and content) and this file's (the flags): a folder name, not a security check,
+    and zlib is loaded anyway where hashlib would add 4 ms to every ``simio`` start.
+
+    numba checks a cached kernel against its own file's time stamp only: a kernel that
+    calls a kernel of another module (the probit, tilt and latent kernels call
+    ``sampling/_kernels._ndtr``) stays compiled against the old callee when only the
+    callee's file changes, and a machine upgraded in place would then write other bytes
+    than a fresh one. The cache folder is named by this fingerprint instead, so changed
+    kernels, anywhere, start a fresh cache."""
+    crc = 0
+    for path in sorted(root.glob("*/_*kernels.py")) + [root / "_numba.py"]:
+        crc = zlib.crc32(path.relative_to(root).as_posix().encode() + b"\0", crc)
+        crc = zlib.crc32(path.read_bytes(), crc)
+    return f"{crc:08x}"
+
+
 def use_user_cache_dir(environ=os.environ) -> str:
-    """Point numba's cache at ``user_cache_dir()/numba`` unless the user set
-    ``NUMBA_CACHE_DIR`` themselves; returns the directory in use."""
+    """Point numba's cache at ``user_cache_dir()/numba/<kernel_fingerprint()>`` unless the
+    user set ``NUMBA_CACHE_DIR`` themselves (then keeping it right is theirs); returns the
+    directory in use. Folders of earlier fingerprints are left for the user to delete (a
+    few MB each): another installed version may still be using one."""
     if not environ.get("NUMBA_CACHE_DIR"):
-        environ["NUMBA_CACHE_DIR"] = str(user_cache_dir(environ) / "numba")
+        environ["NUMBA_CACHE_DIR"] = str(user_cache_dir(environ) / "numba"
+                                         / kernel_fingerprint())
     numba = sys.modules.get("numba")
     if numba is not None:           # imported before us: its config has already been read
         numba.config.CACHE_DIR = environ["NUMBA_CACHE_DIR"]
