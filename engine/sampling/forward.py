@@ -14,9 +14,9 @@ import numpy as np
 from engine import rng
 from engine.model import relations, weekdays
 from engine.sampling import assembly, tilt
-from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
-                                      _latent_values_per_bin, _transpose_into,
+from engine.sampling._kernels import (_bin_edge_scores, _forward_sample, _transpose_into,
                                       _within_bin_values)
+from engine.sampling._latent_kernels import _latent_values_per_bin
 from engine.sampling._node_kernels import _level_scores
 from engine.sampling.rowsplit import in_parallel, split_rows
 
