@@ -44,6 +44,8 @@ _TINY_MASS = 1e-280
 
 # Rows per step of ``_transpose_into``: 64 rows of up to a few hundred columns stay in L2.
 _TRANSPOSE_ROWS = 64
+# Rows per step of a bin inversion (``_invert_rows``): its scratch stays in L1.
+_INVERT_ROWS = 128
 
 
 @kernel
@@ -189,16 +191,15 @@ def _within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, cdf_lo, cd
     """
     n = codes.shape[0]
     keys = _segment_keys(knot_c, n_knots)
-    for i in range(n):
-        b = codes[i]
-        if b == missing_state:
-            out[i] = np.nan
-            continue
-        q = cdf_lo[b] + uniforms[i] * (cdf_hi[b] - cdf_lo[b])
-        x = _invert_bin_cdf(knot_x, knot_c, n_knots, keys, b, q)
-        if round_to_integer:
-            x = np.floor(x + 0.5)
-        out[i] = x
+    segments = np.empty(_INVERT_ROWS, dtype=np.int64)
+    for start in range(0, n, _INVERT_ROWS):
+        stop = min(n, start + _INVERT_ROWS)
+        for i in range(start, stop):          # the levels first, inverted in place
+            b = codes[i]
+            out[i] = np.nan if b == missing_state else \
+                cdf_lo[b] + uniforms[i] * (cdf_hi[b] - cdf_lo[b])
+        _invert_rows(knot_x, knot_c, n_knots, keys, codes, missing_state, out, start, stop,
+                     round_to_integer, segments, out)
 
 
 @kernel
@@ -309,7 +310,7 @@ def _horner(c, x):
 @kernel
 def _segment_keys(knot_c, n_knots):
     """Each bin's knot levels that can start a segment after the first, for
-    ``_invert_bin_cdf``: row b holds knot_c[b, 1 .. n_knots[b] - 2], then NaN up to the
+    ``_invert_rows``: row b holds knot_c[b, 1 .. n_knots[b] - 2], then NaN up to the
     widest bin's count (float64[B, max(n_knots) - 2]; NaN is never <= a level)."""
     n_bins = knot_c.shape[0]
     width = max(np.max(n_knots) - 2, 0) if n_bins else 0
@@ -321,24 +322,42 @@ def _segment_keys(knot_c, n_knots):
 
 
 @kernel
-def _invert_bin_cdf(knot_x, knot_c, n_knots, keys, b, q):
-    """The value at within-bin CDF level ``q`` of bin ``b`` (see ``_within_bin_values``);
-    ``keys``: ``_segment_keys(knot_c, n_knots)``, built once per call of a kernel."""
-    if n_knots[b] == 1:
-        return knot_x[b, 0]
-    # The last segment lo in 0..m-2 with knot_c[b, lo] <= q (0 if none): the knots' c
-    # ascend, so that is the count of keys[b] at most q. A count over the same width for
-    # every bin has no branch on q or on the bin, and LLVM vectorises it: the branch-free
-    # halving it replaced took 24-39 ns a row on the wide benchmarks, its loop's trip
-    # count changing with the bin (issue 18, session 6).
-    lo = 0
-    for k in range(keys.shape[1]):
-        lo += np.int64(keys[b, k] <= q)
-    c0 = knot_c[b, lo]
-    c1 = knot_c[b, lo + 1]
-    if c1 > c0:
-        return knot_x[b, lo] + (q - c0) / (c1 - c0) * (knot_x[b, lo + 1] - knot_x[b, lo])
-    return knot_x[b, lo + 1]
+def _invert_rows(knot_x, knot_c, n_knots, keys, codes, missing_state, levels, start, stop,
+                 round_to_integer, segments, out):
+    """Rows start..stop: the value of bin ``codes[i]`` at within-bin CDF level
+    ``levels[i]`` into ``out[i]`` (NaN for missing; ``out`` may be ``levels``), rounded for
+    an integer column. ``keys``: ``_segment_keys(knot_c, n_knots)``, built once per
+    kernel call; ``segments``: int64 scratch of ``stop - start`` or more.
+
+    A row's segment is the last lo in 0..m-2 with knot_c[b, lo] <= q (0 if none): the
+    knots' c ascend, so it is the count of keys[b] at most q. A count over the same width
+    for every bin has no branch on q or on the bin and LLVM vectorises it (the branch-free
+    halving it replaced changed its trip count with the bin). All the rows' counts come
+    first, then the interpolations: fused, each row's count, loads and division were one
+    chain the core waited on; apart, 22-27 ns a row became 7-10 (issue 18, session 6)."""
+    for i in range(start, stop):
+        b = codes[i]
+        b = 0 if b == missing_state else b      # any bin: a missing row's count is unused
+        q = levels[i]
+        count = 0
+        for k in range(keys.shape[1]):
+            count += np.int64(keys[b, k] <= q)
+        segments[i - start] = count
+    for i in range(start, stop):
+        b = codes[i]
+        if b == missing_state:
+            out[i] = np.nan
+        elif n_knots[b] == 1:                   # a point mass
+            out[i] = knot_x[b, 0]
+        else:
+            lo = segments[i - start]
+            c0, c1 = knot_c[b, lo], knot_c[b, lo + 1]
+            # on a flat segment, its right end
+            out[i] = knot_x[b, lo] + (levels[i] - c0) / (c1 - c0) * (
+                knot_x[b, lo + 1] - knot_x[b, lo]) if c1 > c0 else knot_x[b, lo + 1]
+    if round_to_integer:
+        for i in range(start, stop):
+            out[i] = np.floor(out[i] + 0.5)
 
 
 @kernel

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine._numba import kernel
-from engine.sampling._kernels import (_bin_edge_scores, _invert_bin_cdf, _ndtr,
-                                      _segment_keys, _truncated_quantile, _truncation)
+from engine.sampling._kernels import (_bin_edge_scores, _invert_rows, _ndtr, _segment_keys,
+                                      _truncated_quantile, _truncation)
 
 # Rows per tile: the stages' scratch (6 float arrays of a tile) stays in L1.
 _TILE = 128
@@ -85,6 +85,7 @@ def _latent_values_per_bin(codes, mean, config, mu, memo_done, memo, missing_sta
     rows = np.empty(_TILE, dtype=np.int64)    # the tile's rows with a latent draw
     a, c, base, mass = np.empty(_TILE), np.empty(_TILE), np.empty(_TILE), np.empty(_TILE)
     m, score = np.empty(_TILE), np.empty(_TILE)
+    segments = np.empty(_TILE, dtype=np.int64)
     for start in range(0, n, _TILE):
         stop = min(n, start + _TILE)
         if by_config:
@@ -103,15 +104,8 @@ def _latent_values_per_bin(codes, mean, config, mu, memo_done, memo, missing_sta
             b = codes[i]
             level = (_ndtr(m[t] + sigma * score[t]) - cum[b]) / (cum[b + 1] - cum[b])
             level_out[i] = min(max(level, cdf_lo[b]), cdf_hi[b])
-        for i in range(start, stop):
-            b = codes[i]
-            if b == missing_state:
-                out[i] = np.nan
-                continue
-            x = _invert_bin_cdf(knot_x, knot_c, n_knots, keys, b, level_out[i])
-            if round_to_integer:
-                x = np.floor(x + 0.5)
-            out[i] = x
+        _invert_rows(knot_x, knot_c, n_knots, keys, codes, missing_state, level_out, start,
+                     stop, round_to_integer, segments, out)
 
 
 @kernel
