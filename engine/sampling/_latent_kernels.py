@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine._numba import kernel
-from engine.sampling._kernels import (_bin_edge_scores, _invert_rows, _ndtr, _segment_keys,
-                                      _truncated_quantile, _truncation)
+from engine.sampling._kernels import (_TINY_MASS, _bin_edge_scores, _invert_rows, _ndtr,
+                                      _ndtri, _segment_keys, _truncated_quantile,
+                                      _truncation)
 
 # Rows per tile: the stages' scratch (6 float arrays of a tile) stays in L1.
 _TILE = 128
@@ -97,8 +98,7 @@ def _latent_values_per_bin(codes, mean, config, mu, memo_done, memo, missing_sta
                             cdf_hi, uniforms, start, stop, level_out, rows, a, c, base,
                             mass, m)
             _masses(a, base, mass, k)
-        for t in range(k):
-            score[t] = _truncated_quantile(a[t], c[t], base[t], mass[t], uniforms[rows[t]])
+        _quantiles(a, c, base, mass, uniforms, rows, k, score)
         for t in range(k):
             i = rows[t]
             b = codes[i]
@@ -177,3 +177,21 @@ def _memo_slices(codes, config, mu, memo_done, memo, missing_state, sigma, z_lo,
         a[k], c[k], base[k], mass[k] = memo[key, 0], memo[key, 1], memo[key, 2], memo[key, 3]
         k += 1
     return k
+
+
+@kernel
+def _quantiles(a, c, base, mass, uniforms, rows, k, score):
+    """``_truncated_quantile`` of the first ``k`` slices into ``score``, in three loops:
+    the probabilities, their quantiles, then the signs (upper-tail slices) and the rare
+    underflowed slices' exponential edge. The side a slice lies on is a coin toss per row:
+    as one branch around the quantile it was mispredicted half the time."""
+    for t in range(k):
+        u = uniforms[rows[t]]
+        score[t] = base[t] - u * mass[t] if a[t] > 0.0 else base[t] + u * mass[t]
+    for t in range(k):
+        score[t] = _ndtri(score[t])
+    for t in range(k):
+        if mass[t] > _TINY_MASS:
+            score[t] = -score[t] if a[t] > 0.0 else score[t]
+        else:
+            score[t] = _truncated_quantile(a[t], c[t], base[t], mass[t], uniforms[rows[t]])
