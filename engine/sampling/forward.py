@@ -32,6 +32,9 @@ MEMO_CELLS_PER_ROW = 2
 # Cells decoded at a time when writing (``unit_rows_for``): 8M cells (64 MB per float
 # array) keep a 120-column model's working set small; a 30-column chunk is one unit.
 UNIT_CELLS = rng.BLOCK_ROWS * 128
+# Rows of a stream drawn at a time by ``column_uniforms``: 1,024 rows of up to a few
+# hundred columns stay in L2 until they are copied into columns.
+PIECE_ROWS = 1024
 
 
 def no_evidence(d: int):
@@ -39,21 +42,21 @@ def no_evidence(d: int):
     return np.zeros(d, dtype=np.int64), np.ones(1), np.zeros(d, dtype=np.bool_)
 
 
-def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | None = None,
-                columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """States (rows x nodes) and likelihood weights for the given uniforms.
 
     ``codes``: an int64 Fortran-ordered (rows x nodes) array to fill, else a new one.
-    ``columns``: a float64 Fortran-ordered array of the uniforms' shape to copy them into
-    first (else a new one): the kernel reads them node by node, and from a C-ordered array
-    each read was a cache line of its own (half the kernel's time, issue 18)."""
+    The kernel reads the uniforms node by node, so C-ordered ones are first copied by
+    columns (``by_columns``; each read was a cache line of its own, half the kernel's
+    time, issue 18): ``column_uniforms`` draws them that way from the start."""
     kt = model.kernel_tables
     n, d = uniforms.shape
     ev_offset, ev, is_ev, *override = evidence if evidence is not None else no_evidence(d)
     cdf = override[0] if override and override[0] is not None else kt.cdf
     if codes is None:
         codes = np.empty((n, d), dtype=np.int64, order="F")   # column per node: see kernel
-    uniforms = by_columns(uniforms, columns)
+    uniforms = by_columns(uniforms)
     weights = np.empty(n, dtype=np.float64)
 
     def run(lo, hi):
@@ -73,6 +76,32 @@ def by_columns(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     if out is None:
         out = np.empty(values.shape, order="F")
     split_rows(values.shape[0], lambda lo, hi: _transpose_into(values[lo:hi], out[lo:hi]))
+    return out
+
+
+def column_uniforms(seed: int, stream, start_block: int, n_rows: int, width: int,
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """``rng.block_uniforms(seed, stream, start_block, n_rows, width)`` in Fortran order:
+    the same numbers, into ``out`` (Fortran-ordered float64, else a new array).
+
+    Each block's stream is drawn ``PIECE_ROWS`` rows at a time into a small row-major
+    scratch and copied into the columns from there while it is in cache: drawing a whole
+    unit row-major first (63 MB for 65,536 rows of 120 columns) sent it out to memory and
+    back for the copy. A generator's next draw continues its stream, so the pieces are
+    the block's numbers in order."""
+    if out is None:
+        out = np.empty((n_rows, width), order="F")
+    scratch = np.empty((min(PIECE_ROWS, n_rows), width))
+    done, block = 0, start_block
+    while done < n_rows:
+        take = min(rng.BLOCK_ROWS, n_rows - done)
+        generator = rng.block_generator(seed, stream, block)
+        for lo in range(0, take, PIECE_ROWS):
+            piece = scratch[:min(PIECE_ROWS, take - lo)]
+            generator.random(out=piece)
+            _transpose_into(piece, out[done + lo:done + lo + piece.shape[0]])
+        done += take
+        block += 1
     return out
 
 
@@ -264,23 +293,21 @@ def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_
                 # Working arrays reused unit after unit: arrays this big are mmap-ed afresh
                 # by malloc each time, and faulting their pages in costs as much as
                 # drawing them.
-                buffers = buffers or (np.empty((full, d)), np.empty((full, width)),
-                                      np.empty((full, d), dtype=np.int64, order="F"),
-                                      np.empty((full, d), order="F"),
-                                      np.empty((full, width), order="F"))
-                state_out, value_out, codes_out, columns_out, value_columns = buffers
+                buffers = buffers or (np.empty((full, d), order="F"),
+                                      np.empty((full, width), order="F"),
+                                      np.empty((full, d), dtype=np.int64, order="F"))
+                state_out, value_out, codes_out = buffers
             else:
-                state_out = value_out = codes_out = columns_out = value_columns = None
+                state_out = value_out = codes_out = None
             # The two streams are independent: drawn side by side (numpy fills without
-            # the GIL), each the numbers it is alone.
+            # the GIL), each the numbers it is alone. Both by columns: the discrete draw
+            # reads one node's uniforms over all rows, and so does each numeric node's
+            # decode (8% of the 120-column benchmark model's when every read of a
+            # row-major array was a cache line of its own).
             uniforms, value_uniforms = in_parallel(
-                lambda: rng.block_uniforms(seed, STREAM_STATES, start, rows, d, out=state_out),
-                lambda: rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
-                                           out=value_out))
-            codes, _ = draw_states(model, uniforms, codes=codes_out, columns=columns_out)
-            # each numeric node reads its own column of value uniforms (8% of the decode
-            # of the 120-column benchmark model when every read was a cache line)
-            value_uniforms = by_columns(value_uniforms, value_columns)
+                lambda: column_uniforms(seed, STREAM_STATES, start, rows, d, state_out),
+                lambda: column_uniforms(seed, STREAM_VALUES, start, rows, width, value_out))
+            codes, _ = draw_states(model, uniforms, codes=codes_out)
             group.append(decode(model, codes, value_uniforms, weekday_uniforms=weekdays
                                 .block_uniforms(model, seed, start, rows), arrow=arrow))
         yield group
