@@ -195,8 +195,13 @@ def _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, 
     else:
         sigma, cum = float(within["sigma"]), latent_cum(enc, latent)
     integer = bool(enc.is_integer)
+
+    def row_means():
+        return mu[cfg] if within is None else tilt.within_means(model, j, codes, scores,
+                                                                config=cfg)
+    mean = None
     if children:
-        mean = mu[cfg] if within is None else tilt.within_means(model, j, codes, scores)
+        mean = row_means()
         tilted = tilt.latent_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
                                     uniforms, mean, sigma, cum)
         if tilted is not None:
@@ -211,7 +216,7 @@ def _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, 
     if by_config:
         mean = np.empty(0)
     else:
-        mean = mu[cfg] if within is None else tilt.within_means(model, j, codes, scores)
+        mean = row_means() if mean is None else mean      # computed once per node
         cfg, mu = np.empty(0, dtype=np.int64), np.empty(0)
 
     def run(lo, hi):                        # each thread keeps its own memo
