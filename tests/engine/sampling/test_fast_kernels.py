@@ -125,3 +125,23 @@ def test_latent_values_with_row_means_are_the_per_row_draw_bit_for_bit(seed):
                            *_edges(cum, lo, hi), kx, kc, nk, lo, hi, u, integer, out, levels)
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(levels, ref_levels)
+
+
+def test_bin_inversion_without_inner_knots():
+    """Bins of one knot (a point mass) and two (one segment) only: ``_segment_keys`` has
+    no column, every count is 0. 300 rows: the inversion's 128-row steps and a partial
+    one, missing rows among them."""
+    from engine.sampling._kernels import _within_bin_values
+    from tests.engine.sampling import naive
+    knot_x = np.array([[1.0, 1.0], [2.0, 3.0]])
+    knot_c = np.array([[1.0, 1.0], [0.0, 1.0]])
+    n_knots = np.array([1, 2], dtype=np.int64)
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 3, 300).astype(np.int64)          # 2 is the missing state
+    u = rng.random(300)
+    lo, hi = np.zeros(2), np.ones(2)
+    out = np.empty(300)
+    _within_bin_values(codes, 2, knot_x, knot_c, n_knots, lo, hi, u, False, out)
+    np.testing.assert_array_equal(out, naive.within_bin_values(codes, 2, knot_x, knot_c,
+                                                                n_knots, lo, hi, u, False))
+    np.testing.assert_array_equal(out[codes == 1], 2.0 + u[codes == 1])
