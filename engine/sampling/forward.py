@@ -294,14 +294,18 @@ def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_
         for start in range(chunk_start, min(chunk_start + chunk_blocks, n_blocks), unit_blocks):
             rows = min(full, n_rows - start * rng.BLOCK_ROWS,
                        (chunk_start + chunk_blocks - start) * rng.BLOCK_ROWS)
-            if rows == full and n_rows > full:
-                # Working arrays reused unit after unit: arrays this big are mmap-ed afresh
-                # by malloc each time, and faulting their pages in costs as much as
-                # drawing them.
-                buffers = buffers or (np.empty((full, d), order="F"),
-                                      np.empty((full, width), order="F"),
-                                      np.empty((full, d), dtype=np.int64, order="F"))
-                state_out, value_out, codes_out = buffers
+            if n_rows > full:
+                # Working arrays reused unit after unit, the last (shorter) one included:
+                # arrays this big are mmap-ed afresh by malloc each time, and faulting
+                # their pages in cost as much as drawing them (the discrete draw into
+                # fresh codes took 34 ns a cell, 7 into reused ones). A shorter unit's
+                # arrays are the buffers' first rows * columns elements, still Fortran-
+                # ordered and contiguous.
+                buffers = buffers or (np.empty(full * d), np.empty(full * width),
+                                      np.empty(full * d, dtype=np.int64))
+                state_out, value_out, codes_out = (
+                    flat[:rows * cols].reshape((rows, cols), order="F")
+                    for flat, cols in zip(buffers, (d, width, d)))
             else:
                 state_out = value_out = codes_out = None
             # The two streams are independent: drawn side by side (numpy fills without

@@ -62,8 +62,8 @@ def test_draw_states_matches_the_naive_row_by_row_sampler(monkeypatch):
 
 
 def test_decoding_from_fortran_ordered_value_uniforms_gives_the_same_frame():
-    """``iter_sample_groups`` copies the value uniforms into Fortran order (``by_columns``)
-    before decoding; the frame is the one the row-major stream gives."""
+    """``iter_sample_groups`` decodes from value uniforms in Fortran order
+    (``column_uniforms``); the frame is the one the row-major stream gives."""
     model = wide_synth().model_
     n = 5000
     codes, _ = forward.draw_states(model, rng.block_uniforms(
