@@ -7,6 +7,7 @@ seeded streams, so memory follows the chunk and the output does not depend on it
 from __future__ import annotations
 
 import math
+import mmap
 from collections.abc import Iterator
 
 import numpy as np
@@ -255,6 +256,16 @@ def _categorical_values(column, enc, state) -> assembly.Coded:
     return assembly.coded(column, codes)
 
 
+def _anonymous(size: int, dtype) -> np.ndarray:
+    """A 1-d array of ``size`` elements in memory of its own (an anonymous mmap), for the
+    large working buffers. numpy asks the kernel for transparent huge pages on arrays of
+    4 MB and more; where the kernel then compacts memory to find them (THP defrag
+    "madvise", this machine's setting) faulting a buffer in took twice as long: 0.14 s
+    for 63 MB against 0.06, paid once per ``iter_sample_groups``."""
+    itemsize = np.dtype(dtype).itemsize
+    return np.frombuffer(mmap.mmap(-1, max(size, 1) * itemsize), dtype=dtype)[:size]
+
+
 def n_numeric(model) -> int:
     return sum(enc.kind == "numeric" for enc in model.encodings_)
 
@@ -301,8 +312,9 @@ def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_
                 # fresh codes took 34 ns a cell, 7 into reused ones). A shorter unit's
                 # arrays are the buffers' first rows * columns elements, still Fortran-
                 # ordered and contiguous.
-                buffers = buffers or (np.empty(full * d), np.empty(full * width),
-                                      np.empty(full * d, dtype=np.int64))
+                buffers = buffers or (_anonymous(full * d, np.float64),
+                                      _anonymous(full * width, np.float64),
+                                      _anonymous(full * d, np.int64))
                 state_out, value_out, codes_out = (
                     flat[:rows * cols].reshape((rows, cols), order="F")
                     for flat, cols in zip(buffers, (d, width, d)))
