@@ -44,6 +44,8 @@ _TINY_MASS = 1e-280
 
 # Rows per step of ``_transpose_into``: 64 rows of up to a few hundred columns stay in L2.
 _TRANSPOSE_ROWS = 64
+# Rows per step of a bin inversion (``_invert_rows``): its scratch stays in L1.
+_INVERT_ROWS = 128
 
 
 @kernel
@@ -188,16 +190,16 @@ def _within_bin_values(codes, missing_state, knot_x, knot_c, n_knots, cdf_lo, cd
     out : float64[n]            values (output); NaN for missing
     """
     n = codes.shape[0]
-    for i in range(n):
-        b = codes[i]
-        if b == missing_state:
-            out[i] = np.nan
-            continue
-        q = cdf_lo[b] + uniforms[i] * (cdf_hi[b] - cdf_lo[b])
-        x = _invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
-        if round_to_integer:
-            x = np.floor(x + 0.5)
-        out[i] = x
+    keys = _segment_keys(knot_c, n_knots)
+    segments = np.empty(_INVERT_ROWS, dtype=np.int64)
+    for start in range(0, n, _INVERT_ROWS):
+        stop = min(n, start + _INVERT_ROWS)
+        for i in range(start, stop):          # the levels first, inverted in place
+            b = codes[i]
+            out[i] = np.nan if b == missing_state else \
+                cdf_lo[b] + uniforms[i] * (cdf_hi[b] - cdf_lo[b])
+        _invert_rows(knot_x, knot_c, n_knots, keys, codes, missing_state, out, start, stop,
+                     round_to_integer, segments, out)
 
 
 @kernel
@@ -306,60 +308,56 @@ def _horner(c, x):
 
 
 @kernel
-def _invert_bin_cdf(knot_x, knot_c, n_knots, b, q):
-    """The value at within-bin CDF level ``q`` of bin ``b`` (see ``_within_bin_values``)."""
-    m = n_knots[b]
-    if m == 1:
-        return knot_x[b, 0]
-    # The last segment lo in 0..m-2 with knot_c[b, lo] <= q (0 if none), by branch-free
-    # halving: q is random, so a branch per step was a misprediction half the time (a
-    # third of this function's cost). The knots' c ascend: the plain bisection's segment.
-    lo = 0
-    size = m - 1                        # the segment lies in lo .. lo + size - 1
-    while size > 1:
-        half = size >> 1
-        lo = lo + half if knot_c[b, lo + half] <= q else lo
-        size -= half
-    c0 = knot_c[b, lo]
-    c1 = knot_c[b, lo + 1]
-    if c1 > c0:
-        return knot_x[b, lo] + (q - c0) / (c1 - c0) * (knot_x[b, lo + 1] - knot_x[b, lo])
-    return knot_x[b, lo + 1]
+def _segment_keys(knot_c, n_knots):
+    """Each bin's knot levels that can start a segment after the first, for
+    ``_invert_rows``: row b holds knot_c[b, 1 .. n_knots[b] - 2], then NaN up to the
+    widest bin's count (float64[B, max(n_knots) - 2]; NaN is never <= a level)."""
+    n_bins = knot_c.shape[0]
+    width = max(np.max(n_knots) - 2, 0) if n_bins else 0
+    keys = np.full((n_bins, width), np.nan)
+    for b in range(n_bins):
+        for k in range(1, n_knots[b] - 1):
+            keys[b, k - 1] = knot_c[b, k]
+    return keys
 
 
 @kernel
-def _within_bin_latent_values(codes, mean, missing_state, sigma, cum, knot_x, knot_c,
-                              n_knots, cdf_lo, cdf_hi, uniforms, round_to_integer, out,
-                              level_out):
-    """Numeric values whose position inside the bin follows a latent normal, not the bin's
-    marginal shape: a probit (copula) node given its parents' states, or a numeric child
-    tracking its numeric parents' exact scores.
+def _invert_rows(knot_x, knot_c, n_knots, keys, codes, missing_state, levels, start, stop,
+                 round_to_integer, segments, out):
+    """Rows start..stop: the value of bin ``codes[i]`` at within-bin CDF level
+    ``levels[i]`` into ``out[i]`` (NaN for missing; ``out`` may be ``levels``), rounded for
+    an integer column. ``keys``: ``_segment_keys(knot_c, n_knots)``, built once per
+    kernel call; ``segments``: int64 scratch of ``stop - start`` or more.
 
-    Parameters
-    ----------
-    codes : int64[n]            bin of each row (``missing_state`` means missing)
-    mean : float64[n]           each row's latent mean on the copula scale
-    sigma : float               latent spread
-    cum : float64[B + 1]        cumulative bin shares: bin b is cum[b]..cum[b+1]
-    knot_x, knot_c, n_knots, cdf_lo, cdf_hi, uniforms, round_to_integer, out
-                                as in ``_within_bin_values``
-    level_out : float64[n]      the within-bin CDF level each value was taken at (output;
-                                NaN for missing), from which a child reads this node's
-                                normal score
-
-    The latent is N(mean[i], sigma) truncated to the bin's slice of the copula scale
-    (narrowed by ``cdf_lo``/``cdf_hi`` for a numeric range); its marginal probability,
-    rescaled to the bin, is the within-bin CDF level to invert. Where the truncated mass
-    underflows (the slice lies far out in one tail of the latent), the truncated normal is
-    replaced by its exponential limit at the slice's nearer edge.
-    """
-    z_lo = np.empty(cdf_lo.shape[0])
-    z_hi = np.empty(cdf_lo.shape[0])
-    _bin_edge_scores(cum, cdf_lo, cdf_hi, z_lo, z_hi)
-    # empty configuration arguments: each row has its own mean
-    _latent_values_per_bin(codes, mean, np.zeros(0, dtype=np.int64), np.zeros(0),
-                           np.zeros(0, dtype=np.bool_), np.zeros((0, 4)), missing_state, sigma, cum, z_lo, z_hi, knot_x, knot_c, n_knots,
-                           cdf_lo, cdf_hi, uniforms, round_to_integer, out, level_out)
+    A row's segment is the last lo in 0..m-2 with knot_c[b, lo] <= q (0 if none): the
+    knots' c ascend, so it is the count of keys[b] at most q. A count over the same width
+    for every bin has no branch on q or on the bin and LLVM vectorises it (the branch-free
+    halving it replaced changed its trip count with the bin). All the rows' counts come
+    first, then the interpolations: fused, each row's count, loads and division were one
+    chain the core waited on; apart, 22-27 ns a row became 7-10 (issue 18, session 6)."""
+    for i in range(start, stop):
+        b = codes[i]
+        b = 0 if b == missing_state else b      # any bin: a missing row's count is unused
+        q = levels[i]
+        count = 0
+        for k in range(keys.shape[1]):
+            count += np.int64(keys[b, k] <= q)
+        segments[i - start] = count
+    for i in range(start, stop):
+        b = codes[i]
+        if b == missing_state:
+            out[i] = np.nan
+        elif n_knots[b] == 1:                   # a point mass
+            out[i] = knot_x[b, 0]
+        else:
+            lo = segments[i - start]
+            c0, c1 = knot_c[b, lo], knot_c[b, lo + 1]
+            # on a flat segment, its right end
+            out[i] = knot_x[b, lo] + (levels[i] - c0) / (c1 - c0) * (
+                knot_x[b, lo + 1] - knot_x[b, lo]) if c1 > c0 else knot_x[b, lo + 1]
+    if round_to_integer:
+        for i in range(start, stop):
+            out[i] = np.floor(out[i] + 0.5)
 
 
 @kernel
@@ -487,58 +485,3 @@ def _bin_edge_scores(cum, cdf_lo, cdf_hi, z_lo, z_hi):
         width = cum[b + 1] - cum[b]
         z_lo[b] = _ndtri(cum[b] + cdf_lo[b] * width)
         z_hi[b] = _ndtri(cum[b] + cdf_hi[b] * width)
-
-
-@kernel
-def _latent_values_per_bin(codes, mean, config, mu, memo_done, memo, missing_state, sigma,
-                           cum, z_lo, z_hi, knot_x, knot_c, n_knots, cdf_lo, cdf_hi,
-                           uniforms, round_to_integer, out, level_out):
-    """``_within_bin_latent_values`` bit for bit, with the per-row work that only depends
-    on the bin (or the configuration and bin) done once instead of once per row.
-
-    Parameters
-    ----------
-    z_lo, z_hi : float64[B]     ``_bin_edge_scores`` of the bins (the slices' edges)
-    mean : float64[n]           each row's latent mean, used when ``memo_done`` is empty
-    config : int64[n]           else each row's parent configuration, whose latent mean is
-    mu : float64[n_configs]     ``mu[config[i]]`` (a probit node given its parents' states)
-    memo_done : bool[n_configs * B]  whether a (configuration, bin)'s truncation is in
-                                ``memo`` (all False on entry), or empty (per-row means)
-    memo : float64[n_configs * B, 4]  scratch: the truncation's a, c, base, mass
-    others                      as in ``_within_bin_latent_values``
-    """
-    n = codes.shape[0]
-    n_bins = cdf_lo.shape[0]
-    by_config = memo_done.shape[0] > 0
-    for i in range(n):
-        b = codes[i]
-        if b == missing_state:
-            out[i] = np.nan
-            level_out[i] = np.nan
-            continue
-        width = cum[b + 1] - cum[b]
-        lo_c = cdf_lo[b]
-        hi_c = cdf_hi[b]
-        u = uniforms[i]
-        q = lo_c + u * (hi_c - lo_c)
-        if width > 0.0 and hi_c > lo_c:
-            if by_config:
-                m = mu[config[i]]
-                key = config[i] * n_bins + b
-                if not memo_done[key]:
-                    memo[key, 0] = (z_lo[b] - m) / sigma
-                    memo[key, 1] = (z_hi[b] - m) / sigma
-                    memo[key, 2], memo[key, 3] = _truncation(memo[key, 0], memo[key, 1])
-                    memo_done[key] = True
-                s = _truncated_quantile(memo[key, 0], memo[key, 1], memo[key, 2],
-                                        memo[key, 3], u)
-            else:
-                m = mean[i]
-                s = _truncated_normal((z_lo[b] - m) / sigma, (z_hi[b] - m) / sigma, u)
-            level = (_ndtr(m + sigma * s) - cum[b]) / width
-            q = min(max(level, lo_c), hi_c)
-        level_out[i] = q
-        x = _invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
-        if round_to_integer:
-            x = np.floor(x + 0.5)
-        out[i] = x

@@ -7,6 +7,7 @@ seeded streams, so memory follows the chunk and the output does not depend on it
 from __future__ import annotations
 
 import math
+import mmap
 from collections.abc import Iterator
 
 import numpy as np
@@ -14,9 +15,9 @@ import numpy as np
 from engine import rng
 from engine.model import relations, weekdays
 from engine.sampling import assembly, tilt
-from engine.sampling._kernels import (_bin_edge_scores, _forward_sample,
-                                      _latent_values_per_bin, _transpose_into,
+from engine.sampling._kernels import (_bin_edge_scores, _forward_sample, _transpose_into,
                                       _within_bin_values)
+from engine.sampling._latent_kernels import _latent_values_per_bin
 from engine.sampling._node_kernels import _level_scores
 from engine.sampling.rowsplit import in_parallel, split_rows
 
@@ -32,6 +33,9 @@ MEMO_CELLS_PER_ROW = 2
 # Cells decoded at a time when writing (``unit_rows_for``): 8M cells (64 MB per float
 # array) keep a 120-column model's working set small; a 30-column chunk is one unit.
 UNIT_CELLS = rng.BLOCK_ROWS * 128
+# Rows of a stream drawn at a time by ``column_uniforms``: 1,024 rows of up to a few
+# hundred columns stay in L2 until they are copied into columns.
+PIECE_ROWS = 1024
 
 
 def no_evidence(d: int):
@@ -39,36 +43,67 @@ def no_evidence(d: int):
     return np.zeros(d, dtype=np.int64), np.ones(1), np.zeros(d, dtype=np.bool_)
 
 
-def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | None = None,
-                columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def draw_states(model, uniforms: np.ndarray, evidence=None, codes: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """States (rows x nodes) and likelihood weights for the given uniforms.
 
     ``codes``: an int64 Fortran-ordered (rows x nodes) array to fill, else a new one.
-    ``columns``: a float64 Fortran-ordered array of the uniforms' shape to copy them into
-    first (else a new one): the kernel reads them node by node, and from a C-ordered array
-    each read was a cache line of its own (half the kernel's time, issue 18)."""
+    The kernel reads the uniforms node by node, so C-ordered ones are first copied by
+    columns (``by_columns``; each read was a cache line of its own, half the kernel's
+    time, issue 18): ``column_uniforms`` draws them that way from the start."""
     kt = model.kernel_tables
     n, d = uniforms.shape
     ev_offset, ev, is_ev, *override = evidence if evidence is not None else no_evidence(d)
     cdf = override[0] if override and override[0] is not None else kt.cdf
     if codes is None:
         codes = np.empty((n, d), dtype=np.int64, order="F")   # column per node: see kernel
-    if not uniforms.flags.f_contiguous:
-        if columns is None:
-            columns = np.empty((n, d), order="F")
-        source, uniforms = uniforms, columns
-    else:
-        source = None
+    uniforms = by_columns(uniforms)
     weights = np.empty(n, dtype=np.float64)
 
     def run(lo, hi):
-        if source is not None:
-            _transpose_into(source[lo:hi], uniforms[lo:hi])
         _forward_sample(kt.order, kt.n_parents, kt.parent_index, kt.parent_map_offset,
                         kt.parent_map, kt.parent_stride, kt.card, kt.table_offset, cdf,
                         ev_offset, ev, is_ev, uniforms[lo:hi], codes[lo:hi], weights[lo:hi])
     split_rows(n, run)
     return codes, weights
+
+
+def by_columns(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``values`` (rows x columns) in Fortran order, copied into ``out`` (or a new array)
+    unless it already is: kernels read one column over all rows, and from a C-ordered
+    array every read is a cache line of its own (``_transpose_into``)."""
+    if values.flags.f_contiguous:
+        return values
+    if out is None:
+        out = np.empty(values.shape, order="F")
+    split_rows(values.shape[0], lambda lo, hi: _transpose_into(values[lo:hi], out[lo:hi]))
+    return out
+
+
+def column_uniforms(seed: int, stream, start_block: int, n_rows: int, width: int,
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """``rng.block_uniforms(seed, stream, start_block, n_rows, width)`` in Fortran order:
+    the same numbers, into ``out`` (Fortran-ordered float64, else a new array).
+
+    Each block's stream is drawn ``PIECE_ROWS`` rows at a time into a small row-major
+    scratch and copied into the columns from there while it is in cache: drawing a whole
+    unit row-major first (63 MB for 65,536 rows of 120 columns) sent it out to memory and
+    back for the copy. A generator's next draw continues its stream, so the pieces are
+    the block's numbers in order."""
+    if out is None:
+        out = np.empty((n_rows, width), order="F")
+    scratch = np.empty((min(PIECE_ROWS, n_rows), width))
+    done, block = 0, start_block
+    while done < n_rows:
+        take = min(rng.BLOCK_ROWS, n_rows - done)
+        generator = rng.block_generator(seed, stream, block)
+        for lo in range(0, take, PIECE_ROWS):
+            piece = scratch[:min(PIECE_ROWS, take - lo)]
+            generator.random(out=piece)
+            _transpose_into(piece, out[done + lo:done + lo + piece.shape[0]])
+        done += take
+        block += 1
+    return out
 
 
 def decode(model, codes: np.ndarray, value_uniforms: np.ndarray,
@@ -161,8 +196,13 @@ def _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, 
     else:
         sigma, cum = float(within["sigma"]), latent_cum(enc, latent)
     integer = bool(enc.is_integer)
+
+    def row_means():
+        return mu[cfg] if within is None else tilt.within_means(model, j, codes, scores,
+                                                                config=cfg)
+    mean = None
     if children:
-        mean = mu[cfg] if within is None else tilt.within_means(model, j, codes, scores)
+        mean = row_means()
         tilted = tilt.latent_levels(model, j, children, codes, scores, lo_cdf, hi_cdf,
                                     uniforms, mean, sigma, cum)
         if tilted is not None:
@@ -177,7 +217,7 @@ def _latent_values(model, j, children, codes, scores, lo_cdf, hi_cdf, uniforms, 
     if by_config:
         mean = np.empty(0)
     else:
-        mean = mu[cfg] if within is None else tilt.within_means(model, j, codes, scores)
+        mean = row_means() if mean is None else mean      # computed once per node
         cfg, mu = np.empty(0, dtype=np.int64), np.empty(0)
 
     def run(lo, hi):                        # each thread keeps its own memo
@@ -214,6 +254,16 @@ def _categorical_values(column, enc, state) -> assembly.Coded:
     if enc.missing_state >= 0:
         codes[codes == enc.missing_state] = -1
     return assembly.coded(column, codes)
+
+
+def _anonymous(size: int, dtype) -> np.ndarray:
+    """A 1-d array of ``size`` elements in memory of its own (an anonymous mmap), for the
+    large working buffers. numpy asks the kernel for transparent huge pages on arrays of
+    4 MB and more; where the kernel then compacts memory to find them (THP defrag
+    "madvise", this machine's setting) faulting a buffer in took twice as long: 0.14 s
+    for 63 MB against 0.06, paid once per ``iter_sample_groups``."""
+    itemsize = np.dtype(dtype).itemsize
+    return np.frombuffer(mmap.mmap(-1, max(size, 1) * itemsize), dtype=dtype)[:size]
 
 
 def n_numeric(model) -> int:
@@ -255,23 +305,30 @@ def iter_sample_groups(model, n_rows: int, seed: int, chunk_rows: int = DEFAULT_
         for start in range(chunk_start, min(chunk_start + chunk_blocks, n_blocks), unit_blocks):
             rows = min(full, n_rows - start * rng.BLOCK_ROWS,
                        (chunk_start + chunk_blocks - start) * rng.BLOCK_ROWS)
-            if rows == full and n_rows > full:
-                # Working arrays reused unit after unit: arrays this big are mmap-ed afresh
-                # by malloc each time, and faulting their pages in costs as much as
-                # drawing them.
-                buffers = buffers or (np.empty((full, d)), np.empty((full, width)),
-                                      np.empty((full, d), dtype=np.int64, order="F"),
-                                      np.empty((full, d), order="F"))
-                state_out, value_out, codes_out, columns_out = buffers
+            if n_rows > full:
+                # Working arrays reused unit after unit, the last (shorter) one included:
+                # arrays this big are mmap-ed afresh by malloc each time, and faulting
+                # their pages in cost as much as drawing them (the discrete draw into
+                # fresh codes took 34 ns a cell, 7 into reused ones). A shorter unit's
+                # arrays are the buffers' first rows * columns elements, still Fortran-
+                # ordered and contiguous.
+                buffers = buffers or (_anonymous(full * d, np.float64),
+                                      _anonymous(full * width, np.float64),
+                                      _anonymous(full * d, np.int64))
+                state_out, value_out, codes_out = (
+                    flat[:rows * cols].reshape((rows, cols), order="F")
+                    for flat, cols in zip(buffers, (d, width, d)))
             else:
-                state_out = value_out = codes_out = columns_out = None
+                state_out = value_out = codes_out = None
             # The two streams are independent: drawn side by side (numpy fills without
-            # the GIL), each the numbers it is alone.
+            # the GIL), each the numbers it is alone. Both by columns: the discrete draw
+            # reads one node's uniforms over all rows, and so does each numeric node's
+            # decode (8% of the 120-column benchmark model's when every read of a
+            # row-major array was a cache line of its own).
             uniforms, value_uniforms = in_parallel(
-                lambda: rng.block_uniforms(seed, STREAM_STATES, start, rows, d, out=state_out),
-                lambda: rng.block_uniforms(seed, STREAM_VALUES, start, rows, width,
-                                           out=value_out))
-            codes, _ = draw_states(model, uniforms, codes=codes_out, columns=columns_out)
+                lambda: column_uniforms(seed, STREAM_STATES, start, rows, d, state_out),
+                lambda: column_uniforms(seed, STREAM_VALUES, start, rows, width, value_out))
+            codes, _ = draw_states(model, uniforms, codes=codes_out)
             group.append(decode(model, codes, value_uniforms, weekday_uniforms=weekdays
                                 .block_uniforms(model, seed, start, rows), arrow=arrow))
         yield group

@@ -61,10 +61,11 @@ def row_configs(model, node: int, codes: np.ndarray) -> np.ndarray:
 
 
 def within_means(model, node: int, codes: np.ndarray, scores: NodeScores,
-                 skip: int = -1) -> np.ndarray:
+                 skip: int = -1, config: np.ndarray | None = None) -> np.ndarray:
     """A tracking node's latent mean per row: its configuration's centre plus beta times
     each decoded parent's offset from its bin's mean score (``skip``: leave that parent
-    out), as ``model.parameters.within_scores`` defines the offsets."""
+    out), as ``model.parameters.within_scores`` defines the offsets. ``config``: the rows'
+    ``row_configs`` of ``node`` if the caller has them."""
     within = model.node_within(node)
     parents = np.ascontiguousarray(within["parents"], dtype=np.int64)
     use = np.array([int(p) != skip and int(p) in scores for p in parents], dtype=np.bool_)
@@ -73,7 +74,7 @@ def within_means(model, node: int, codes: np.ndarray, scores: NodeScores,
     bin_mean = np.zeros((parents.size, max((m.size for m in means), default=0)))
     for k, m in enumerate(means):
         bin_mean[k, :m.size] = m
-    config = row_configs(model, node, codes)
+    config = row_configs(model, node, codes) if config is None else config
     centre = np.ascontiguousarray(within["centre"], dtype=np.float64)
     beta = np.ascontiguousarray(within["beta"], dtype=np.float64)
     out = np.empty(codes.shape[0])

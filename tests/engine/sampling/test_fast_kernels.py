@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from engine.sampling import _kernels as K
-from engine.sampling._kernels import (_bin_edge_scores, _latent_values_per_bin,
-                                      _within_bin_latent_values)
+from engine.sampling._kernels import _bin_edge_scores
+from engine.sampling._latent_kernels import _latent_values_per_bin, _within_bin_latent_values
 from tests.engine.sampling.test_kernels import random_bounds, random_knots
 
 
@@ -62,9 +62,26 @@ def per_row_reference(codes, mean, missing_state, sigma, cum, knot_x, knot_c, n_
             level = (K._ndtr(mean[i] + sigma * s) - cum[b]) / width
             q = min(max(level, lo[b]), hi[b])
         levels[i] = q
-        x = K._invert_bin_cdf(knot_x, knot_c, n_knots, b, q)
+        x = _bin_value(knot_x, knot_c, n_knots, b, q)
         out[i] = np.floor(x + 0.5) if integer else x
     return out, levels
+
+
+def _bin_value(knot_x, knot_c, n_knots, b, q):
+    """Bin b's value at level q: the last segment whose left knot is at most q (0 if
+    none), by the bisection the kernels ran before issue 18's count over the knots."""
+    m = int(n_knots[b])
+    if m == 1:
+        return knot_x[b, 0]
+    lo, size = 0, m - 1
+    while size > 1:
+        half = size >> 1
+        lo = lo + half if knot_c[b, lo + half] <= q else lo
+        size -= half
+    c0, c1 = knot_c[b, lo], knot_c[b, lo + 1]
+    if c1 > c0:
+        return knot_x[b, lo] + (q - c0) / (c1 - c0) * (knot_x[b, lo + 1] - knot_x[b, lo])
+    return knot_x[b, lo + 1]
 
 
 def _reference(*args):
@@ -108,3 +125,23 @@ def test_latent_values_with_row_means_are_the_per_row_draw_bit_for_bit(seed):
                            *_edges(cum, lo, hi), kx, kc, nk, lo, hi, u, integer, out, levels)
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(levels, ref_levels)
+
+
+def test_bin_inversion_without_inner_knots():
+    """Bins of one knot (a point mass) and two (one segment) only: ``_segment_keys`` has
+    no column, every count is 0. 300 rows: the inversion's 128-row steps and a partial
+    one, missing rows among them."""
+    from engine.sampling._kernels import _within_bin_values
+    from tests.engine.sampling import naive
+    knot_x = np.array([[1.0, 1.0], [2.0, 3.0]])
+    knot_c = np.array([[1.0, 1.0], [0.0, 1.0]])
+    n_knots = np.array([1, 2], dtype=np.int64)
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 3, 300).astype(np.int64)          # 2 is the missing state
+    u = rng.random(300)
+    lo, hi = np.zeros(2), np.ones(2)
+    out = np.empty(300)
+    _within_bin_values(codes, 2, knot_x, knot_c, n_knots, lo, hi, u, False, out)
+    np.testing.assert_array_equal(out, naive.within_bin_values(codes, 2, knot_x, knot_c,
+                                                                n_knots, lo, hi, u, False))
+    np.testing.assert_array_equal(out[codes == 1], 2.0 + u[codes == 1])

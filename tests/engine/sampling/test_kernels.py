@@ -18,7 +18,8 @@ from engine.model.network import BayesianNetworkModel
 from engine.model.scores import PROBIT, TABLE
 from engine.sampling import forward
 from engine.sampling._kernels import (_forward_sample, _tilted_levels, _transpose_into,
-                                      _within_bin_latent_values, _within_bin_values)
+                                      _within_bin_values)
+from engine.sampling._latent_kernels import _within_bin_latent_values
 from engine.schema import Column
 from tests.engine import fixtures
 from tests.engine.sampling import naive

@@ -61,6 +61,33 @@ def test_draw_states_matches_the_naive_row_by_row_sampler(monkeypatch):
     assert codes.flags.f_contiguous
 
 
+def test_decoding_from_fortran_ordered_value_uniforms_gives_the_same_frame():
+    """``iter_sample_groups`` decodes from value uniforms in Fortran order
+    (``column_uniforms``); the frame is the one the row-major stream gives."""
+    model = wide_synth().model_
+    n = 5000
+    codes, _ = forward.draw_states(model, rng.block_uniforms(
+        4, forward.STREAM_STATES, 0, n, len(model.encodings_)))
+    values = rng.block_uniforms(4, forward.STREAM_VALUES, 0, n, forward.n_numeric(model))
+    columns = forward.by_columns(values)
+    assert columns.flags.f_contiguous and not values.flags.f_contiguous
+    np.testing.assert_array_equal(columns, values)
+    assert forward.by_columns(columns) is columns              # already by columns: no copy
+    pd.testing.assert_frame_equal(forward.decode(model, codes, columns),
+                                  forward.decode(model, codes, values))
+
+
+@pytest.mark.parametrize("rows,width,start", [(1, 1, 0), (1500, 3, 2), (BLOCK + 1025, 7, 3),
+                                              (2 * BLOCK, 30, 1)])
+def test_column_uniforms_are_the_block_streams_numbers(rows, width, start):
+    """Drawn piece by piece into columns (``column_uniforms``): the numbers of
+    ``rng.block_uniforms``, partial pieces and blocks included."""
+    columns = forward.column_uniforms(11, forward.STREAM_VALUES, start, rows, width)
+    assert columns.flags.f_contiguous
+    np.testing.assert_array_equal(
+        columns, rng.block_uniforms(11, forward.STREAM_VALUES, start, rows, width))
+
+
 def _frames(threads, monkeypatch, n=70_000):
     monkeypatch.setenv("SIMIO_THREADS", str(threads))
     return pd.concat(list(forward.iter_sample(wide_synth().model_, n, 11)), ignore_index=True)
