@@ -3,6 +3,10 @@ scipy.special: the same doubles bit for bit, or the models the fit saves would c
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 from scipy.special import ndtr as scipy_ndtr
 from scipy.special import ndtri as scipy_ndtri
@@ -52,3 +56,39 @@ def test_ndtr_is_scipys_bit_for_bit():
     _same_bits(_normal_kernels.ndtr(x), scipy_ndtr(x))
     grid = (x[:600, None] - x[None, 600:610]) / 0.3
     _same_bits(_normal_kernels.ndtr(grid), scipy_ndtr(grid))
+
+
+def test_half_chi2_quantiles_are_scipys():
+    """The likelihood-ratio rule's written-down chi-square quantiles, and scipy beyond."""
+    from scipy.special import gammaincinv
+
+    from engine.model.chi2_quantiles import HALF_CHI2_QUANTILE
+    from engine.model.parameters import LINEAR_LEVEL, half_chi2_quantile
+
+    expected = [gammaincinv(df / 2, LINEAR_LEVEL) for df in range(1, 81)]
+    assert list(HALF_CHI2_QUANTILE) == expected[:len(HALF_CHI2_QUANTILE)]
+    assert [half_chi2_quantile(df) for df in range(1, 81)] == expected
+
+
+def test_simio_train_never_imports_scipy_special(tmp_path):
+    """`simio train` in a fresh process, as `python -m engine.cli train` runs it: numba
+    imports the top-level scipy package for its version check, but the fit's normal
+    CDF, quantile and chi-square quantiles must not load scipy.special (0.16-0.26 s of
+    every run, issue 12) nor scipy.stats. The table reaches every such call: numeric
+    children with value-scale probits (the chi-square rule), calibrated thresholds,
+    within-bin scores and kernel-smoothed bins."""
+    from benchmarks.bench_fit import wide_frame
+
+    seed = tmp_path / "seed.csv"
+    wide_frame(3000, 16).to_csv(seed, index=False)
+    script = textwrap.dedent(f"""
+        import atexit, runpy, sys
+        atexit.register(lambda: print(sorted(
+            m for m in sys.modules if m.startswith(("scipy.special", "scipy.stats")))))
+        sys.argv = ["simio", "train", {str(seed)!r}, "-o", {str(tmp_path / "m.simio")!r}]
+        runpy.run_module("engine.cli", run_name="__main__")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert (tmp_path / "m.simio").is_file()
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
