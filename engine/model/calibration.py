@@ -29,7 +29,7 @@ def calibrated(table: np.ndarray, latent: dict, counts: np.ndarray, n_bins: int,
     """(table, latent) with the thresholds moved so the seed's configurations give the
     seed's bin shares. ``counts``: the family's (configurations, states) counts, indexed
     as the table; the missing share of each configuration is kept."""
-    from scipy.special import ndtr, ndtri    # fit-only: `simio generate` never loads scipy
+    from engine.model._normal_kernels import ndtr, ndtri  # scipy's doubles, no scipy
 
     observed = counts[:, :n_bins].astype(np.float64)
     rows = observed.sum(axis=1)

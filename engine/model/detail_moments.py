@@ -79,7 +79,7 @@ def linear_probit(sums: LinearSums, observed: np.ndarray, parents, encodings, en
     """``parameters.fit_linear_probit`` from the sums and the observed-bin counts
     (configurations x bins): the table, the latent (``scale: "linear"``) and its
     log-likelihood of the seed's bins, or None when the column has no spread."""
-    from scipy.special import ndtr      # fit-only: `simio generate` never loads scipy
+    from engine.model._normal_kernels import ndtr  # scipy's doubles, no scipy
 
     weight = observed.sum(axis=1).astype(np.float64)
     n = float(weight.sum())

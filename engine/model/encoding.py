@@ -267,7 +267,7 @@ def encode_numeric(column: Column, series: pd.Series, cuts=()) -> NodeEncoding:
     for b, (xs, cs) in enumerate(knots):
         knot_x[b, :len(xs)], knot_c[b, :len(cs)], n_knots[b] = xs, cs, len(xs)
         knot_x[b, len(xs):] = xs[-1]
-    from scipy.special import ndtri     # fit-only: `simio generate` never loads scipy
+    from engine.model._normal_kernels import ndtri  # scipy's doubles, no scipy
 
     counts = np.bincount(bins, minlength=n_bins).astype(float)
     cum = np.cumsum(counts) / counts.sum()

@@ -28,7 +28,7 @@ from engine.model.scores import PROBIT
 def value_scores(enc: NodeEncoding, values: np.ndarray) -> np.ndarray:
     """Continuous normal score of each value (NaN where missing); see module docstring.
     A single-valued bin gets its mean score, so its rows have no within-bin offset."""
-    from scipy.special import ndtri     # fit-only: `simio generate` never loads scipy
+    from engine.model._normal_kernels import ndtri  # scipy's doubles, no scipy
 
     out = np.full(values.shape, np.nan)
     observed = ~np.isnan(values)

@@ -23,16 +23,16 @@ from engine.model.encoding import NodeEncoding
 from engine.model.scores import MIN_SIGMA, PROBIT, ProbitFit, parent_features, parent_states
 
 
-# scipy is fit-only: `simio generate` imports this module (through the network) but never
-# calls these, and must not pay scipy's import.
+# Fit-only: `simio generate` imports this module (through the network) but never calls
+# these, and must not pay for compiling or loading their kernels.
 def ndtr(x):
-    from scipy.special import ndtr as _ndtr
+    from engine.model._normal_kernels import ndtr as _ndtr
 
     return _ndtr(x)
 
 
 def ndtri(p):
-    from scipy.special import ndtri as _ndtri
+    from engine.model._normal_kernels import ndtri as _ndtri
 
     return _ndtri(p)
 
@@ -40,7 +40,7 @@ def ndtri(p):
 def bin_moments(enc: NodeEncoding, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of the child's normal score within each bin: the standard normal
     truncated to the bin's slice ``cum[b]..cum[b+1]``; a single-valued bin has no spread."""
-    from scipy.special import ndtr, ndtri   # fit-only: `simio generate` never loads scipy
+    from engine.model._normal_kernels import ndtr, ndtri  # scipy's doubles, no scipy
 
     edges = ndtri(np.clip(cum, 1e-12, 1 - 1e-12))
     density = np.exp(-0.5 * edges ** 2) / np.sqrt(2 * np.pi)
@@ -225,7 +225,7 @@ def _state_grid(states: list[np.ndarray]) -> np.ndarray:
 def probit_from_counts(observed: np.ndarray, parents, encodings, enc: NodeEncoding) -> ProbitFit:
     """The ordered-probit table over every parent configuration, from dense observed-bin
     counts (configurations row-major over the parents' full states, x bins)."""
-    from scipy.special import ndtr   # fit-only: `simio generate` never loads scipy
+    from engine.model._normal_kernels import ndtr  # scipy's doubles, no scipy
 
     sizes = [parent_states(enc, encodings[p], PROBIT) for p in parents]
     cfg, bins = np.nonzero(observed)

@@ -124,7 +124,7 @@ def fit_probit(codes, encodings, z, child, parents) -> ProbitFit:
     bins = codes[observed, child]
     counts = np.bincount(bins, minlength=enc.n_bins).astype(float)
     cum = np.cumsum(counts)[:-1] / max(counts.sum(), 1.0)
-    from scipy.special import ndtr, ndtri   # fit-only: `simio generate` never loads scipy
+    from engine.model._normal_kernels import ndtr, ndtri  # scipy's doubles, no scipy
 
     thresholds = ndtri(np.clip(cum, 1e-12, 1 - 1e-12))
     mu = design @ coef

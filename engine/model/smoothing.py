@@ -89,7 +89,7 @@ def bin_knots(values: np.ndarray, span, kernel: ColumnKernel, n_knots: int):
     the kernel density's quantiles at n_knots even probabilities for the continuous
     part, plus a jump at each point mass in the bin; None when the kernel puts no mass
     in the bin (the caller keeps the seed-value knots)."""
-    from scipy.special import ndtr      # fit-only: `simio generate` never loads scipy
+    from engine.model._normal_kernels import ndtr  # scipy's doubles, no scipy
 
     lo, hi = float(span[0]), float(span[1])
     u, k = np.unique(values, return_counts=True)
